@@ -74,9 +74,12 @@ class HFGenerator:
         stats.prompt_tokens = int(inputs["input_ids"].shape[1])
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
 
+        # stop: the consumer left early; cancel: the caller asked to stop. Either ends the run.
+        stop = threading.Event()
+
         class StopWhenCancelled(StoppingCriteria):
             def __call__(self, input_ids, scores, **kwargs):
-                return cancel.is_set()
+                return stop.is_set() or cancel.is_set()
 
         failure: list[BaseException] = []
 
@@ -103,8 +106,8 @@ class HFGenerator:
                 if piece:
                     yield piece
         finally:
-            # A consumer that stops early (GeneratorExit) cancels the model run too.
-            cancel.set()
+            # A consumer that stops early (GeneratorExit) ends the model run too.
+            stop.set()
             worker.join()
         if failure:
             raise failure[0]

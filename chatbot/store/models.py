@@ -132,7 +132,8 @@ class Order(Base):
     carrier: Mapped[str | None] = mapped_column(String(40))
     tracking_number: Mapped[str | None] = mapped_column(String(64))
     shipping_cost: Mapped[Decimal] = mapped_column(default=Decimal("0"))
-    total: Mapped[Decimal]
+    discount: Mapped[Decimal] = mapped_column(default=Decimal("0"))  # loyalty rewards etc.
+    total: Mapped[Decimal]  # items + shipping - discount
     status_note: Mapped[str | None] = mapped_column(Text)
 
     customer: Mapped[Customer] = relationship(back_populates="orders")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 00:21:46.982758
+Create Date: 2026-11-24 00:37:03.284055
 
 """
 from typing import Sequence, Union
@@ -20,7 +20,7 @@ depends_on: Union[str, Sequence[str], None] = None
 
 def upgrade() -> None:
     """Upgrade schema."""
-    
+
     op.create_table('agent_accounts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=100), nullable=False),
@@ -90,6 +90,7 @@ def upgrade() -> None:
     sa.Column('carrier', sa.String(length=40), nullable=True),
     sa.Column('tracking_number', sa.String(length=64), nullable=True),
     sa.Column('shipping_cost', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('discount', sa.Numeric(precision=12, scale=2), nullable=False),
     sa.Column('total', sa.Numeric(precision=12, scale=2), nullable=False),
     sa.Column('status_note', sa.Text(), nullable=True),
     sa.CheckConstraint("status IN ('processing', 'shipped', 'delivered', 'delayed', 'returned', 'refunded', 'cancelled')", name=op.f('ck_orders_status')),
@@ -218,12 +219,12 @@ def upgrade() -> None:
     with op.batch_alter_table('risk_scores', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_risk_scores_conversation_id'), ['conversation_id'], unique=False)
 
-    
+
 
 
 def downgrade() -> None:
     """Downgrade schema."""
-    
+
     with op.batch_alter_table('risk_scores', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_risk_scores_conversation_id'))
 
@@ -264,4 +265,4 @@ def downgrade() -> None:
     op.drop_table('products')
     op.drop_table('customers')
     op.drop_table('agent_accounts')
-    
+
