@@ -1,0 +1,34 @@
+"""The long-lived parts of the service, built once at the edge (CLI, app.py) and passed to
+the pipeline: settings, the store's session factory, the generator and the retriever."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from chatbot.llm.generation import Generator
+from chatbot.settings import Settings
+from knowledge.retrieval import Retriever
+
+
+@dataclass
+class Desk:
+    settings: Settings
+    sessions: sessionmaker[Session]
+    generator: Generator
+    retriever: Retriever
+
+
+def build_desk(settings: Settings) -> Desk:
+    """Connect to the store, load the index and the model (slow parts first to fail fast)."""
+    from chatbot.llm.generation import HFGenerator
+    from chatbot.llm.loading import load_model
+    from chatbot.store.db import make_engine, session_factory
+    from knowledge.embed import Embedder
+    from knowledge.index import Index
+
+    index = Index.load(settings.index_dir)
+    retriever = Retriever(index, Embedder(settings.embedding_model))
+    generator = HFGenerator(load_model(settings))
+    return Desk(settings, session_factory(make_engine(settings.database_url)), generator, retriever)

@@ -1,0 +1,57 @@
+"""Prepare everything serving and testing need, skipping what is already done.
+
+    python -m chatbot setup
+
+Steps: migrate the database, load the demo shop if the store has no products, convert the
+embedded model once, and build the knowledge index if there is none.
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import func, select
+
+from chatbot.settings import Settings
+
+
+def setup(settings: Settings) -> None:
+    from chatbot.llm.loading import resolve_model_path
+    from chatbot.store.db import make_engine, migrate, session_factory
+    from chatbot.store.models import Product
+    from knowledge.index import MANIFEST_FILE
+
+    started = time.perf_counter()
+    migrate(settings.database_url)
+    print(f"database: up to date ({_safe(settings.database_url)})")
+
+    sessions = session_factory(make_engine(settings.database_url))
+    with sessions() as session:
+        products = session.scalar(select(func.count()).select_from(Product))
+    if products:
+        print(f"shop data: {products} products already loaded")
+    else:
+        from knowledge.shop_data import load_shop
+
+        counts = load_shop(sessions, settings.demo_store_dir)
+        print("shop data: loaded " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+
+    print(f"model: {resolve_model_path(settings.model, settings.model_cache_dir)}")
+
+    if (settings.index_dir / MANIFEST_FILE).exists():
+        print(f"index: present in {settings.index_dir}")
+    else:
+        from knowledge.build import build_index
+        from knowledge.embed import Embedder
+
+        report = build_index(settings.docs_dirs, settings.index_dir,
+                             Embedder(settings.embedding_model), sessions)
+        print("index: " + "\n       ".join(report.lines()))
+    print(f"setup done in {time.perf_counter() - started:.1f} s")
+
+
+def _safe(url: str) -> str:
+    # Never print a database password.
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,1 @@
+"""Evaluation suites, datasets and benchmarks; `python -m evals run` produces reports/."""

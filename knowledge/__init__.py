@@ -1,0 +1,2 @@
+"""Shop knowledge: documents in (files and the SQL catalog), chunks, embeddings, the FAISS
+index, and retrieval of evidence for an answer."""

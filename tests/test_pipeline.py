@@ -1,0 +1,115 @@
+"""One turn through the whole pipeline: real store, real index, real transformers models."""
+
+import pytest
+from sqlalchemy import func, select
+
+from chatbot.errors import InvalidMessage, UnknownCustomer
+from chatbot.pipeline import APOLOGY, reply, turn
+from chatbot.schemas import ChatRequest, DoneEvent, SourcesEvent, TokenEvent
+from chatbot.store.models import Conversation, Message
+
+
+def _counts(sessions):
+    with sessions() as session:
+        return (session.scalar(select(func.count()).select_from(Conversation)),
+                session.scalar(select(func.count()).select_from(Message)))
+
+
+@pytest.mark.parametrize(
+    "request_, error",
+    [
+        (ChatRequest(""), InvalidMessage),
+        (ChatRequest("   \n\t "), InvalidMessage),
+        (ChatRequest("x" * 100_000), InvalidMessage),
+        (ChatRequest("where is my order?", customer_id=987654), UnknownCustomer),
+    ],
+    ids=["empty", "blank", "100KB", "unknown-customer"],
+)
+def test_bad_input_is_refused_and_stores_nothing(make_desk, tiny_model, request_, error):
+    desk = make_desk(tiny_model)
+    before = _counts(desk.sessions)
+    with pytest.raises(error):
+        reply(request_, desk)
+    assert _counts(desk.sessions) == before
+
+
+def test_turn_streams_and_stores_both_sides(make_desk, tiny_model):
+    desk = make_desk(tiny_model, max_new_tokens=16)
+    events = list(turn(ChatRequest("Can I return worn boots?", channel="cli"), desk))
+    assert isinstance(events[0], SourcesEvent) and events[0].sources
+    assert any(isinstance(e, TokenEvent) for e in events)
+    result = events[-1].reply
+    with desk.sessions() as session:
+        user, answer = session.scalars(
+            select(Message).where(Message.conversation_id == result.conversation_id).order_by(Message.id)
+        ).all()
+    assert user.role == "user" and user.text == "Can I return worn boots?"
+    assert answer.role == "assistant" and answer.state == "ok" and answer.reply_to_id == user.id
+    assert answer.text == result.answer
+    assert [s["doc_id"] for s in answer.sources] == [s.doc_id for s in result.sources]
+    assert answer.latency_ms > 0 and answer.ttft_ms <= answer.latency_ms
+    assert answer.model_id == str(desk.generator.model_id) and answer.tokens_generated > 0
+
+
+class BrokenGenerator:
+    """A generator backend that fails mid-answer, as a crashed model server would."""
+
+    model_id, adapter_version = "broken", None
+
+    def __init__(self, tokenizer):
+        self.tokenizer = tokenizer
+
+    def stream(self, messages, *, max_new_tokens, cancel=None, stats=None):
+        yield "Our return window is"
+        raise RuntimeError("model server went away")
+
+
+def test_failed_generation_leaves_message_and_error_record(make_desk, tiny_model):
+    desk = make_desk(tiny_model)
+    desk.generator = BrokenGenerator(tiny_model.tokenizer)
+    result = reply(ChatRequest("How long is the return window?"), desk)
+    assert result.state == "error" and result.answer == APOLOGY
+    with desk.sessions() as session:
+        stored = session.scalars(select(Message).where(
+            Message.conversation_id == result.conversation_id).order_by(Message.id)).all()
+    assert [(m.role, m.state) for m in stored] == [("user", "ok"), ("assistant", "error")]
+    assert "model server went away" in stored[1].error
+
+
+def test_client_that_leaves_mid_answer_is_recorded_as_cancelled(make_desk, tiny_model):
+    desk = make_desk(tiny_model, max_new_tokens=200)
+    events = turn(ChatRequest("Tell me about your tents"), desk)
+    for event in events:
+        if isinstance(event, TokenEvent):
+            break
+    events.close()  # what a disconnecting HTTP client does to the stream
+    with desk.sessions() as session:
+        last = session.scalars(select(Message).order_by(Message.id.desc())).first()
+    assert last.role == "assistant" and last.state == "cancelled"
+    assert last.tokens_generated is None or last.tokens_generated < 200
+
+
+def test_signed_in_shopper_gets_only_their_orders_as_evidence(make_desk, tiny_model):
+    desk = make_desk(tiny_model, max_new_tokens=8)
+    from chatbot.store.models import Order
+
+    with desk.sessions() as session:
+        mine = session.scalars(select(Order).where(Order.customer_id == 1)).first()
+        theirs = session.scalars(select(Order).where(Order.customer_id != 1)).first()
+    result = reply(ChatRequest(f"Where are orders {mine.number} and {theirs.number}?", customer_id=1), desk)
+    doc_ids = {s.doc_id for s in result.sources}
+    assert f"order/{mine.number}" in doc_ids
+    assert f"order/{theirs.number}" not in doc_ids
+    anonymous = reply(ChatRequest(f"Where is order {mine.number}?"), desk)
+    assert not any(s.doc_id.startswith("order/") for s in anonymous.sources)
+
+
+@pytest.mark.slow
+def test_smollm2_answers_a_returns_question_from_the_returns_policy(make_desk, smollm2):
+    desk = make_desk(smollm2)
+    result = reply(ChatRequest("How long do I have to return an item?"), desk)
+    assert result.state == "ok" and len(result.answer.split()) >= 5
+    assert "policies/returns" in [s.doc_id for s in result.sources]
+    with desk.sessions() as session:
+        stored = session.get(Message, result.message_id)
+    assert stored.text == result.answer and stored.model_id == "HuggingFaceTB/SmolLM2-135M-Instruct"

@@ -1,0 +1,40 @@
+import pytest
+
+from chatbot.settings import SettingsError, load_settings
+
+
+def test_defaults_fill_paths_under_home(tmp_path):
+    settings = load_settings(home=tmp_path)
+    assert settings.database_url == f"sqlite:///{tmp_path / 'chatbot.db'}"
+    assert settings.index_dir == tmp_path / "index"
+    assert settings.model_cache_dir == tmp_path / "models"
+
+
+@pytest.mark.parametrize(
+    "variable,value",
+    [
+        ("CHATBOT_DEVICE", "tpu"),
+        ("CHATBOT_TOP_K", "0"),
+        ("CHATBOT_DATABASE_URL", "mysql://localhost/shop"),
+        ("CHATBOT_PORT", "not-a-port"),
+        ("CHATBOT_MAX_MESSAGE_CHARS", "-5"),
+    ],
+)
+def test_bad_values_name_the_variable(monkeypatch, variable, value):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError, match=variable):
+        load_settings()
+
+
+def test_production_refuses_the_development_secret(monkeypatch):
+    monkeypatch.setenv("CHATBOT_ENV", "production")
+    with pytest.raises(SettingsError, match="CHATBOT_SECRET_KEY"):
+        load_settings()
+    monkeypatch.setenv("CHATBOT_SECRET_KEY", "a-real-secret-from-the-shop")
+    assert load_settings().env == "production"
+
+
+def test_env_file_is_read(tmp_path, monkeypatch):
+    (tmp_path / ".env").write_text("CHATBOT_SHOP_NAME=Harbour Books\n")
+    monkeypatch.chdir(tmp_path)
+    assert load_settings().shop_name == "Harbour Books"
