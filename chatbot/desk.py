@@ -22,13 +22,12 @@ class Desk:
 
 def build_desk(settings: Settings) -> Desk:
     """Connect to the store, load the index and the model (slow parts first to fail fast)."""
-    from chatbot.llm.generation import HFGenerator
-    from chatbot.llm.loading import load_model
+    from chatbot.llm.generation import build_generator
     from chatbot.store.db import make_engine, session_factory
     from knowledge.embed import Embedder
     from knowledge.index import Index
 
     index = Index.load(settings.index_dir)
     retriever = Retriever(index, Embedder(settings.embedding_model))
-    generator = HFGenerator(load_model(settings))
+    generator = build_generator(settings)
     return Desk(settings, session_factory(make_engine(settings.database_url)), generator, retriever)
