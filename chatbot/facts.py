@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from chatbot.prompt import quote
 from chatbot.schemas import Evidence
 from chatbot.store.models import ORDER_STATUSES
 
@@ -35,9 +36,13 @@ FACT_PATTERNS = {
 _FACTS = re.compile("|".join(f"(?P<{kind}>{p})" for kind, p in FACT_PATTERNS.items()), re.IGNORECASE)
 # "1." or "2)" opening a line is list numbering, not a claim.
 _ENUMERATOR = re.compile(r"(?m)^\s*\d{1,2}[.)]\s")
-# Ids like "2-person" or "3-season" are ordinary words with a digit: at least 2 digits and
-# no lowercase-only word part makes a string look like an identifier.
-_ID_SHAPE = re.compile(r"(?=(?:.*\d){2})[A-Z0-9-]+$")
+
+
+def _is_id(raw: str) -> bool:
+    """Order numbers, SKUs and tracking numbers (A1042, RO-JKT-0004, 1Z...) have at least two
+    digits and no all-lowercase word part; "2-person" and "30-day" are words, not ids."""
+    return sum(c.isdigit() for c in raw) >= 2 and not any(
+        part.isalpha() and part.islower() for part in raw.split("-"))
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,7 @@ def extract(text: str) -> list[Fact]:
     for match in _FACTS.finditer(text):
         kind = match.lastgroup
         raw = match.group(0)
-        if kind == "citation" or (kind == "id" and not _ID_SHAPE.match(raw.upper())):
+        if kind == "citation" or (kind == "id" and not _is_id(raw)):
             if kind == "id":  # a word like "3-season": still check its number
                 facts += [Fact("number", n, _number(n)) for n in re.findall(r"\d+", raw)]
             continue
@@ -108,7 +113,8 @@ class Known:
     def of(cls, evidence: list[Evidence]) -> Known:
         values: dict[str, set[str]] = {}
         for item in evidence:
-            for fact in extract(f"{item.title}\n{item.text}"):
+            # What the model saw: a number in a removed, injected instruction supports nothing.
+            for fact in extract(f"{item.title}\n{quote(item.text)}"):
                 values.setdefault(fact.kind, set()).add(fact.value)
                 if fact.kind == "date" and fact.value.count("-") == 2:
                     values["date"].add(fact.value.split("-", 1)[1])

@@ -43,8 +43,8 @@ NEEDS_PERSON = {
         r"\b(locked out of|can'?t (log|sign) ?in(to)?) my account\b",
     ],
     "staff_complaint": [
-        r"\b(abusive|harass(ed|ment|ing)|rude|threatened)\b.{0,40}\b(driver|agent|staff|employee|courier|rep)\b",
-        r"\b(driver|agent|staff|employee|courier|rep)\b.{0,40}\b(abusive|harass(ed|ment|ing)|rude|threatened)\b",
+        r"\b(abusive|harass(ed|ment|ing)?|rude|threatened)\b.{0,40}\b(driver|agent|staff|employee|courier|rep)s?\b",
+        r"\b(driver|agent|staff|employee|courier|rep)s?\b.{0,40}\b(abusive|harass(ed|ment|ing)?|rude|threatened)\b",
         r"\b(talk|speak) (to|with) (a |the )?(manager|supervisor|human|person|real person)\b",
     ],
 }

@@ -189,7 +189,13 @@ def make_desk(demo_sessions, retriever, tmp_path):
     from chatbot.desk import Desk
     from chatbot.llm.generation import HFGenerator
 
-    def build(loaded, **overrides) -> Desk:
-        return Desk(make_settings(tmp_path, **overrides), demo_sessions, HFGenerator(loaded), retriever)
+    generators = []
 
-    return build
+    def build(loaded, **overrides) -> Desk:
+        settings = make_settings(tmp_path, **overrides)
+        generators.append(HFGenerator(loaded, max_batch=settings.max_batch, max_queue=settings.max_queue))
+        return Desk(settings, demo_sessions, generators[-1], retriever)
+
+    yield build
+    for generator in generators:  # stop their worker threads
+        generator.close()
