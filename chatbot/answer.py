@@ -127,6 +127,8 @@ def fallback(question: str, evidence: list[Evidence]) -> str:
             overlap = len(wanted & _content_words(sentence))
             if overlap:
                 scored.append((-overlap, n, position, sentence))
+    # Quoting sentences that share a word or two with the question is not an answer to it.
+    scored = [s for s in scored if -s[0] * 2 >= len(wanted)]
     if not scored:
         return HANDOFF_REPLY
     best = sorted(sorted(scored)[:FALLBACK_SENTENCES], key=lambda s: (s[1], s[2]))

@@ -1,7 +1,11 @@
 """The registry of eval suites: name -> function returning a SuiteResult."""
 
+from evals.answers import answers_suite
+from evals.latency import latency_suite
 from evals.retrieval import retrieval_suite
 
 SUITES = {
     "retrieval": retrieval_suite,
+    "answers": answers_suite,
+    "latency": latency_suite,
 }

@@ -110,7 +110,8 @@ def test_injected_document_cannot_make_the_desk_promise_a_discount(tokenizer):
     assert "90%" not in generator.calls[0][0]["content"]  # removed before the model saw it
     assert "90%" not in shown(events) and "FREE90" not in answer.text
     assert answer.guardrail["action"] == "fallback"
-    assert "2-person tent" in answer.text
+    # Nothing in the evidence answers "tell me about it" closely enough to quote: a person.
+    assert answer.text == HANDOFF_REPLY
 
 
 def test_injected_shopper_message_cannot_get_a_discount(tokenizer):
@@ -123,7 +124,7 @@ def test_injected_shopper_message_cannot_get_a_discount(tokenizer):
 def test_fallback_quotes_the_best_matching_sentences_with_citations():
     other = Evidence("faq", "FAQ", "Labels print at home. Tents are not returnable once used.", 0.5)
     text = fallback("what does the return label cost", [RETURNS, other])
-    # The two sentences sharing most words with the question, in evidence order, each cited.
-    assert text == (f"{FALLBACK_LEAD} Return unworn items within 30 days of delivery. [1] "
-                    "A prepaid return label costs $6.95. [1]")
+    # At most two sentences, each sharing at least half the question's words, each cited.
+    assert text == f"{FALLBACK_LEAD} A prepaid return label costs $6.95. [1]"
+    assert fallback("how long is the return window", [RETURNS]) == HANDOFF_REPLY
     assert fallback("kayaks?", [RETURNS]) == HANDOFF_REPLY

@@ -125,9 +125,11 @@ class BatchCache(DynamicCache):
 class BatchingWorker:
     """Owns a causal LM; `submit()` queues a prompt and returns the queue its text arrives on."""
 
-    def __init__(self, model, tokenizer, device: torch.device, *, max_batch: int, max_queue: int):
+    def __init__(self, model, tokenizer, device: torch.device, *, max_batch: int, max_queue: int,
+                 repetition_penalty: float = 1.0):
         self.model, self.tokenizer, self.device = model, tokenizer, device
         self.max_batch, self.max_queue = max_batch, max_queue
+        self.repetition_penalty = repetition_penalty
         eos = model.generation_config.eos_token_id
         eos = eos if isinstance(eos, list) else [eos if eos is not None else tokenizer.eos_token_id]
         self.eos = set(eos) | {tokenizer.eos_token_id}
@@ -278,10 +280,23 @@ class BatchingWorker:
         positions = self._mask.sum(dim=1, keepdim=True) - 1
         output = self.model(input_ids=self._next, attention_mask=self._mask, position_ids=positions,
                             past_key_values=self._cache, use_cache=True)
-        self._next = output.logits[:, -1].argmax(dim=-1, keepdim=True)
+        self._next = self._penalized(output.logits[:, -1]).argmax(dim=-1, keepdim=True)
         for request, token in zip(self._rows, self._next[:, 0].tolist()):
             self._emit(request, token)
         self._retire()
+
+    def _penalized(self, logits: torch.Tensor) -> torch.Tensor:
+        """Logits with each row's own generated tokens penalized (CTRL-style), so a small
+        model does not loop; prompt tokens are not, so quoting the evidence stays cheap."""
+        if self.repetition_penalty == 1.0:
+            return logits
+        for row, request in enumerate(self._rows):
+            if request.generated:
+                seen = torch.tensor(sorted(set(request.generated)), device=logits.device)
+                scores = logits[row, seen]
+                logits[row, seen] = torch.where(scores > 0, scores / self.repetition_penalty,
+                                                scores * self.repetition_penalty)
+        return logits
 
     def _emit(self, request: Request, token: int) -> None:
         if token in self.eos:

@@ -46,11 +46,12 @@ class HFGenerator:
     """A transformers model in this process, served by a dynamic-batching worker thread."""
 
     def __init__(self, loaded: LoadedModel, adapter_version: str | None = None, *,
-                 max_batch: int = 8, max_queue: int = 32):
+                 max_batch: int = 8, max_queue: int = 32, repetition_penalty: float = 1.0):
         self.loaded = loaded
         self.adapter_version = adapter_version
         self.worker = BatchingWorker(loaded.model, loaded.tokenizer, loaded.device,
-                                     max_batch=max_batch, max_queue=max_queue)
+                                     max_batch=max_batch, max_queue=max_queue,
+                                     repetition_penalty=repetition_penalty)
 
     @property
     def model_id(self) -> str:
@@ -104,4 +105,5 @@ def build_generator(settings) -> Generator:
         return OpenAIGenerator.from_settings(settings)
     from chatbot.llm.loading import load_model
 
-    return HFGenerator(load_model(settings), max_batch=settings.max_batch, max_queue=settings.max_queue)
+    return HFGenerator(load_model(settings), max_batch=settings.max_batch, max_queue=settings.max_queue,
+                       repetition_penalty=settings.repetition_penalty)
