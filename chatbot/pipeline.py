@@ -86,13 +86,13 @@ def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None
     # 6. Retention offer by the shop's policy, recorded once; its words come from the record.
     offer = make_offer(desk.policy, desk.sessions, start, request.customer_id)
     if offer is not None:
-        words = describe(offer)
-        answer = f"{answer}\n\n{words}" if answer else words
-        yield TokenEvent(f"\n\n{words}")
-        yield OfferEvent(offer)
+        answer = f"{answer}\n\n{describe(offer)}".strip()
 
     # 7. Store the answer with its sources, timings and model, whatever happened.
     message_id = _store(desk, start, answer, state, error, sources, stats, ttft_ms, started)
+    if offer is not None:  # streamed only once stored, so a client leaving now loses nothing
+        yield TokenEvent(f"\n\n{describe(offer)}")
+        yield OfferEvent(offer)
     yield DoneEvent(Reply(answer, sources, risk, offer, start.conversation_id, _ms(started),
                           message_id, state))
 

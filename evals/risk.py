@@ -62,34 +62,18 @@ def risk_suite() -> SuiteResult:
     test = [row for row in load_messages() if row["split"] == "test"]
     texts = [row["text"] for row in test]
     labels = np.array([row["at_risk"] for row in test])
-    embeddings = embedder.embed(texts, progress=True)
-    lexical = scorer.lexicon.features(texts)
-    model = scorer.model
-    variants = {
-        "lexicon-only": (model.lexicon, model.lexicon.probability(lexical)),
-        "classifier-only": (model.classifier, model.classifier.probability(embeddings)),
-        "combination": (
-            model.combined,
-            model.combined.probability(np.hstack([embeddings, lexical])),
-        ),
-    }
-    rows = []
-    for name, (part, probabilities) in variants.items():
-        rows.append(
-            {
-                "method": name,
-                "messages": len(test),
-                "threshold": part.threshold,
-                "C": part.c,
-                **classification_metrics(labels, probabilities, part.threshold),
-            }
-        )
+    variants = _variants(scorer, embedder.embed(texts, progress=True), texts)
+    rows = [
+        {"method": name, "messages": len(test), "threshold": part.threshold, "C": part.c,
+         **classification_metrics(labels, probabilities, part.threshold)}
+        for name, (part, probabilities) in variants.items()
+    ]
     combined = rows[-1]
     metrics = {key: combined[key] for key in ("precision", "recall", "f1", "roc_auc")}
     metrics["f1_ratio_vs_classifier"] = combined["f1"] / max(rows[1]["f1"], 1e-9)
     metrics["score_ms_p50"] = _score_latency(scorer, texts[:40])
     probabilities = variants["combination"][1]
-    predicted = probabilities >= model.combined.threshold
+    predicted = probabilities >= scorer.model.combined.threshold
     notes = [
         "Each model chose its regularisation and threshold by 5-fold cross-validation grouped by "
         "base message on the train split. The cue phrases were refined by reading training-split "
@@ -97,7 +81,6 @@ def risk_suite() -> SuiteResult:
         "looked at, so treat small differences as noise.",
         "",
         *_tag_notes(test, labels, predicted),
-    ] + [
         "",
         f"Scoring one message through the desk's scorer (embedding, lexicon, model) took a "
         f"median {metrics['score_ms_p50']:.1f} ms over 40 messages on this machine "
@@ -108,11 +91,18 @@ def risk_suite() -> SuiteResult:
         for row, label, p, hit in zip(test, labels, probabilities, predicted)
         if hit != label
     ]
-    plots = {
-        "confusion": _confusion_plot(labels, variants, model),
-        "roc": _roc_plot(labels, variants),
-    }
+    plots = {"confusion": _confusion_plot(labels, variants), "roc": _roc_plot(labels, variants)}
     return SuiteResult("risk", metrics, rows, notes, plots, details)
+
+
+def _variants(scorer, embeddings: np.ndarray, texts: list[str]) -> dict:
+    """name -> (fitted part, probabilities) for the three models, from the same inputs."""
+    model, lexical = scorer.model, scorer.lexicon.features(texts)
+    return {
+        "lexicon-only": (model.lexicon, model.lexicon.probability(lexical)),
+        "classifier-only": (model.classifier, model.classifier.probability(embeddings)),
+        "combination": (model.combined, model.combined.probability(np.hstack([embeddings, lexical]))),
+    }
 
 
 def _score_latency(scorer, texts: list[str]) -> float:
@@ -143,7 +133,7 @@ def _tag_notes(test: list[dict], labels: np.ndarray, predicted: np.ndarray) -> l
     return lines
 
 
-def _confusion_plot(labels: np.ndarray, variants: dict, model):
+def _confusion_plot(labels: np.ndarray, variants: dict):
     import matplotlib
 
     matplotlib.use("Agg")

@@ -19,12 +19,10 @@ def describe(offer: Offer) -> str:
     """One or two sentences that state the offer exactly as recorded."""
     if offer.kind == "handoff":
         return f"I've asked a person from our team to help: {offer.terms}. They will reply here."
-    until = (
-        datetime.fromisoformat(offer.expires_at).strftime("%B %-d, %Y")
-        if offer.expires_at
-        else None
-    )
-    valid = f", valid until {until}" if until else ""
+    valid = ""
+    if offer.expires_at:
+        until = datetime.fromisoformat(offer.expires_at)
+        valid = f", valid until {until:%B} {until.day}, {until.year}"
     if offer.kind == "express_replacement":
         return (
             "I'm sorry your order let you down. We'll send a replacement by express shipping "
