@@ -96,7 +96,10 @@ def load_or_train(
     key = model_key(lexicon, embedder.model_id)
     path = model_path(cache_dir, key)
     if path.exists():
-        return RiskModel.load(path)
+        model = RiskModel.load(path)
+        # A model cached before the feature code changed would silently mis-score; retrain.
+        if model.combined.weights.shape[0] == embedder.dim + lexicon.features(["x"]).shape[1]:
+            return model
     rows = [row for row in load_messages() if row["split"] == "train"]
     texts = [row["text"] for row in rows]
     if progress:
