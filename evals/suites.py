@@ -2,10 +2,14 @@
 
 from evals.answers import answers_suite
 from evals.latency import latency_suite
+from evals.offers import offers_suite
 from evals.retrieval import retrieval_suite
+from evals.risk import risk_suite
 
 SUITES = {
     "retrieval": retrieval_suite,
     "answers": answers_suite,
     "latency": latency_suite,
+    "risk": risk_suite,
+    "offers": offers_suite,
 }
