@@ -179,8 +179,10 @@ def tiny_model_dir(smollm2_dir, tmp_path_factory) -> Path:
 def tiny_model(tiny_model_dir, tmp_path_factory):
     from chatbot.llm.loading import load_model
 
+    # float32, not int8: dynamic int8 scales activations per batch, so only float32 answers
+    # are exactly the same decoded alone or together, which the batching tests check.
     return load_model(make_settings(tmp_path_factory.mktemp("home"), model=str(tiny_model_dir),
-                                    device="cpu"))
+                                    device="cpu", quantize="none"))
 
 
 @pytest.fixture(scope="session")

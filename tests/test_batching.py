@@ -125,3 +125,21 @@ def test_swap_model_waits_for_the_batch_and_changes_the_answers(tiny_model, tiny
     assert generator.adapter_version == "v2" and generator.loaded.model is other
     assert "".join(generator.stream(messages("Hello"), max_new_tokens=6)) != before
     generator.close()
+
+
+def test_repetition_penalty_is_per_answer(tiny_model):
+    """Penalized answers decoded together equal each decoded alone (rows do not leak)."""
+    generator = HFGenerator(tiny_model, repetition_penalty=1.5)
+    try:
+        alone = {q: "".join(generator.stream(messages(q), max_new_tokens=16)) for q in QUESTIONS[:4]}
+        together = {}
+        threads = [threading.Thread(target=lambda q=q: together.__setitem__(
+            q, "".join(generator.stream(messages(q), max_new_tokens=16)))) for q in QUESTIONS[:4]]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert together == alone
+        assert alone[QUESTIONS[0]] != reference(tiny_model, QUESTIONS[0], 16)
+    finally:
+        generator.close()
