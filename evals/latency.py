@@ -33,7 +33,6 @@ SHOPPERS = 8
 # (label, settings overrides); the first is what the desk serves with by default.
 CONFIGURATIONS = [
     ("default", {}),
-    ("fp32", {"dtype": "float32", "quantize": "none"}),
     ("int8", {"dtype": "float32", "quantize": "int8"}),
     ("bf16", {"dtype": "bfloat16", "quantize": "none"}),
     ("default, 1 thread", {"threads": 1}),

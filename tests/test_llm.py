@@ -62,8 +62,8 @@ def test_int8_quantization_is_a_cpu_choice_and_still_generates(tiny_model_dir, t
     from chatbot.llm.loading import load_model, pick_quantization
     from chatbot.settings import Settings
 
-    assert pick_quantization("auto", torch.device("cpu")) == "int8"
-    assert pick_quantization("auto", torch.device("cuda")) == "none"
+    assert pick_quantization("auto", torch.device("cpu")) == "none"
+    assert pick_quantization("int8", torch.device("cpu")) == "int8"
     loaded = load_model(Settings(home=tmp_path, model=str(tiny_model_dir), device="cpu", quantize="int8"))
     assert any(type(m).__module__.startswith("torch.ao.nn.quantized") for m in loaded.model.modules())
     generator = HFGenerator(dataclasses.replace(loaded))
