@@ -108,3 +108,16 @@ def test_leaving_early_stops_the_server_generating(server, tiny_model):
         time.sleep(0.05)
     state.pop("delay")
     assert state["generated"] < 400
+
+
+def test_settings_pick_the_server_backend_and_its_adapter_name(tmp_path, smollm2_dir):
+    from chatbot.llm.generation import build_generator
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path, generator="openai", openai_base_url="http://gpu-box:8000/v1/",
+                             openai_model="ridgeline-lora")
+    generator = build_generator(settings)
+    assert isinstance(generator, OpenAIGenerator)
+    assert generator.base_url == "http://gpu-box:8000/v1" and generator.served_model == "ridgeline-lora"
+    assert generator.adapter_version == "ridgeline-lora" and generator.model_id == settings.model
+    assert generator.tokenizer.apply_chat_template(MESSAGES, tokenize=False)
