@@ -134,7 +134,9 @@ def answers_suite() -> SuiteResult:
     notes = [f"Model `{generator.model_id}`, adapter `{generator.adapter_version or 'none'}`, "
              f"{len(rows)} questions, greedy, at most {settings.max_new_tokens} new tokens.", "",
              "Refused = the hand-off reply or the model's own refusal; guardrail = what the "
-             "answer guardrails did (handoff, regenerated, fallback).", ""]
+             "answer guardrails did (handoff, regenerated, fallback). Groundedness is measured on "
+             "the answers shoppers see, after the fact guard; `guardrail_intervened` is the share "
+             "of answerable questions where the model itself stated an unsupported fact.", ""]
     notes += _examples(rows)
     return SuiteResult("answers", metrics, table, notes, {"by-kind": plot(table)}, details=rows)
 
