@@ -193,3 +193,23 @@ def make_desk(demo_sessions, retriever, tmp_path):
         return Desk(make_settings(tmp_path, **overrides), demo_sessions, HFGenerator(loaded), retriever)
 
     return build
+
+
+@pytest.fixture
+def api_app(make_desk, tiny_model):
+    """The whole HTTP app (API, console, chat page) over the demo shop with the tiny model."""
+    from chatbot.api import create_app
+
+    def build(**overrides):
+        return create_app(desk=make_desk(tiny_model, **{"max_new_tokens": 12, **overrides}))
+
+    return build
+
+
+@pytest.fixture
+def client(api_app):
+    """A test client of the app with default settings (startup and shutdown run)."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(api_app()) as test_client:
+        yield test_client
