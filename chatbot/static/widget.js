@@ -58,7 +58,7 @@
     ":host{all:initial;--sd-accent:" + cfg.accent + ";--sd-font:" + cfg.font + "}" +
     "*{box-sizing:border-box;font-family:var(--sd-font)}" +
     ".bubble{position:fixed;bottom:20px;" + cfg.position + ":20px;width:56px;height:56px;border-radius:50%;" +
-    "border:0;background:var(--sd-accent);color:#fff;font-size:26px;cursor:pointer;z-index:2147483000;" +
+    "border:0;background:var(--sd-accent);color:#fff;cursor:pointer;z-index:2147483000;display:grid;place-items:center;" +
     "box-shadow:0 4px 14px rgba(0,0,0,.25)}" +
     ".panel{position:fixed;bottom:88px;" + cfg.position + ":20px;width:min(380px,calc(100vw - 40px));" +
     "height:min(560px,calc(100vh - 120px));display:flex;flex-direction:column;background:#fff;color:#1f2933;" +
@@ -89,7 +89,10 @@
     ":focus-visible{outline:3px solid #74c0fc;outline-offset:2px}" +
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}" +
     "</style>" +
-    '<button class="bubble" type="button" aria-label="Open chat" aria-expanded="false" aria-controls="sd-panel">&#128172;</button>' +
+    '<button class="bubble" type="button" aria-label="Open chat" aria-expanded="false" aria-controls="sd-panel">' +
+    '<svg width="26" height="26" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" ' +
+    'd="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6v2h2V9H7zm4 0v2h2V9h-2zm4 0v2h2V9h-2z"/></svg>' +
+    '</button>' +
     '<section class="panel" id="sd-panel" role="dialog" aria-modal="false" aria-labelledby="sd-title" hidden>' +
     '<header><h2 id="sd-title"></h2><button class="close" type="button" aria-label="Close chat">&#215;</button></header>' +
     '<div class="log" role="log" aria-live="polite" aria-relevant="additions text"></div>' +
