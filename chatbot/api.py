@@ -21,7 +21,7 @@ from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sse_starlette import EventSourceResponse
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -66,6 +66,7 @@ class ChatBody(BaseModel):
 
 
 class SourceOut(BaseModel):
+    model_config = ConfigDict(extra="allow")  # the pipeline may say more than the contract
     doc_id: str
     title: str
     score: float
@@ -78,6 +79,7 @@ class RiskOut(BaseModel):
 
 
 class ChatReply(BaseModel):
+    model_config = ConfigDict(extra="allow")
     answer: str
     sources: list[SourceOut]
     risk: RiskOut | None

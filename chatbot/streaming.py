@@ -74,7 +74,7 @@ async def sse_events(events: Iterator[Event], first: Event, cancel: threading.Ev
 def payload(event: Event) -> tuple[str, dict]:
     """The SSE event name and JSON data for a pipeline event."""
     if isinstance(event, TokenEvent):
-        return "token", {"text": event.text}
+        return "token", asdict(event)
     if isinstance(event, SourcesEvent):
         return "sources", {"sources": [asdict(s) for s in event.sources]}
     if isinstance(event, RiskEvent):

@@ -57,12 +57,16 @@ def test_sse_chat_streams_sources_tokens_then_done(client):
         assert response.headers["content-type"].startswith("text/event-stream")
         events = sse(response.read().decode())
     names = [name for name, _ in events]
-    assert names[0] == "sources" and names[-1] == "done" and "token" in names
+    assert names[-1] == "done" and "token" in names and names.index("sources") < names.index("token")
     assert set(names) <= {"sources", "risk", "token", "offer", "done"}
     done = events[-1][1]
-    streamed = "".join(data["text"] for name, data in events if name == "token")
+    streamed = ""
+    for name, data in events:  # a `replace` token withdraws what came before it
+        if name == "token":
+            streamed = data["text"] if data.get("replace") else streamed + data["text"]
     assert done["answer"] == streamed.strip()
-    assert done["sources"] == events[0][1]["sources"]
+    sources = next(data for name, data in events if name == "sources")["sources"]
+    assert [s["doc_id"] for s in done["sources"]] == [s["doc_id"] for s in sources]
     assert stored(client, done["conversation_id"])[-1].text == done["answer"]
 
 

@@ -293,7 +293,11 @@
     });
     if (!lines.length) return;  // a keep-alive comment
     var body = JSON.parse(lines.join("\n"));
-    if (name === "token") { answer.text += body.text; node.text.data = answer.text; scroll(); }
+    if (name === "token") {
+      // `replace`: the answer so far was withdrawn (a guardrail stopped it); start again.
+      answer.text = body.replace ? body.text : answer.text + body.text;
+      node.text.data = answer.text; scroll();
+    }
     else if (name === "sources") { answer.sources = body.sources; }
     else if (name === "offer") { answer.offer = body; }
     else if (name === "error") { throw new Error("Sorry: " + body.detail); }
