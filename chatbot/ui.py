@@ -87,7 +87,8 @@ def build_ui(app: FastAPI, settings: Settings) -> gr.Blocks:
                                visible=bool(settings.demo_sign_in), interactive=True)
         gr.ChatInterface(respond, additional_inputs=[customer, state], additional_outputs=[state],
                          examples=[[q, None, None] for q in settings.example_questions],
-                         run_examples_on_click=True, fill_height=False)
+                         run_examples_on_click=True, fill_height=False,
+                         concurrency_limit=settings.max_concurrent_chats)
         if settings.demo_sign_in:
             demo.load(lambda: gr.Dropdown(choices=demo_customers(app)), outputs=customer)
     return demo
