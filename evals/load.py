@@ -169,10 +169,13 @@ def lost_messages(sessions) -> tuple[int, int, int]:
 def quantile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q * 100) - 1] if len(values) > 1 else values[0]
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q * 100) - 1]
 
 
-def load_suite(shoppers: int = 50, turns: int = 5, model: str = "tiny", max_new_tokens: int = 24) -> SuiteResult:
+def load_suite(shoppers: int = 50, turns: int = 5, model: str = "tiny",
+               max_new_tokens: int = 24) -> SuiteResult:
     """50 concurrent SSE chats x 5 turns: lost messages, 429s vs limits, TTFT p50/p95."""
     per_address = turns * 2
     per_key = (1 + shoppers) * turns + KEY_HEADROOM
@@ -265,12 +268,10 @@ def collapse(statuses: list[int]) -> str:
 
 
 def plots(alone: list[Turn], loaded: list[Turn]) -> dict:
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig = Figure(figsize=(10, 3.6))
+    left, right = fig.subplots(1, 2)
     data = [[t.ttft_s for t in group if t.ttft_s is not None] or [0.0] for group in (alone, loaded)]
     left.boxplot(data, tick_labels=["alone", f"{len({t.shopper for t in loaded})} at once"])
     left.set_ylabel("time to first token (s)")

@@ -18,7 +18,14 @@ from sqlalchemy import select
 from chatbot.api import session_secret
 from chatbot.console.accounts import AccountError, authenticate, create_agent
 from chatbot.settings import REPO_ROOT
-from chatbot.store.models import AgentAccount, AgentAnnotation, Conversation, Message, RetentionOffer, RiskScore
+from chatbot.store.models import (
+    AgentAccount,
+    AgentAnnotation,
+    Conversation,
+    Message,
+    RetentionOffer,
+    RiskScore,
+)
 
 PASSWORD = "correct horse battery"
 

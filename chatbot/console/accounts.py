@@ -58,4 +58,5 @@ def authenticate(sessions: sessionmaker[Session], username: str, password: str) 
 def agent_exists(sessions: sessionmaker[Session], username: str) -> bool:
     """Whether the account behind a console session still exists."""
     with sessions() as session:
-        return session.scalars(select(AgentAccount.id).where(AgentAccount.username == username)).first() is not None
+        found = session.scalars(select(AgentAccount.id).where(AgentAccount.username == username)).first()
+        return found is not None

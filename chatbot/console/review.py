@@ -94,7 +94,8 @@ def list_conversations(sessions: sessionmaker[Session], filters: ReviewFilter) -
 def _first_user_texts(session: Session, ids: list[str]) -> dict[str, str]:
     first = (select(func.min(Message.id)).where(Message.conversation_id.in_(ids), Message.role == "user")
              .group_by(Message.conversation_id))
-    return dict(session.execute(select(Message.conversation_id, Message.text).where(Message.id.in_(first))).all())
+    rows = session.execute(select(Message.conversation_id, Message.text).where(Message.id.in_(first)))
+    return dict(rows.all())
 
 
 def _customer_names(session: Session, ids: set[int | None]) -> dict[int, str]:
@@ -141,7 +142,8 @@ def conversation_review(sessions: sessionmaker[Session], conversation_id: str) -
             "risk_level": conversation.risk_level,
             "risk_score": conversation.risk_score,
             "created_at": conversation.created_at,
-            "messages": [_message(m, risks.get(m.id), corrections.get(m.id, [])) for m in conversation.messages],
+            "messages": [_message(m, risks.get(m.id), corrections.get(m.id, []))
+                         for m in conversation.messages],
             "offers": _offers_by_conversation(session, [conversation.id]).get(conversation.id, []),
         }
 
