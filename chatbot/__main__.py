@@ -56,9 +56,15 @@ def main(argv: list[str] | None = None) -> int:
                          args.ttl or settings.customer_token_ttl_s))
         return 0
     if args.command == "setup":
+        from chatbot.offers.policy import PolicyError
+        from chatbot.risk.lexicon import CuesError
         from chatbot.setup import setup
 
-        setup(settings)
+        try:
+            setup(settings)
+        except (PolicyError, CuesError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         return 0
     from alembic import command
 
@@ -96,6 +102,8 @@ def _create_agent(args, settings) -> int:
 def _ask(args, settings) -> int:
     from chatbot.desk import build_desk
     from chatbot.errors import DeskError
+    from chatbot.offers.policy import PolicyError
+    from chatbot.risk.lexicon import CuesError
     from chatbot.pipeline import turn
     from chatbot.schemas import ChatRequest, DoneEvent, TokenEvent
     from knowledge.index import IndexNotBuilt
@@ -110,7 +118,7 @@ def _ask(args, settings) -> int:
                 print(event.text, end="", flush=True)
             elif isinstance(event, DoneEvent):
                 reply = event.reply
-    except (DeskError, IndexNotBuilt) as exc:
+    except (DeskError, IndexNotBuilt, PolicyError, CuesError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if args.json:

@@ -3,7 +3,8 @@
     python -m chatbot setup
 
 Steps: migrate the database, load the demo shop if the store has no products, convert the
-embedded model once, and build the knowledge index if there is none.
+embedded model once, build the knowledge index if there is none, train the churn-risk model
+if its cache is missing, and check the offer policy.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from chatbot.settings import Settings
 
 def setup(settings: Settings) -> None:
     from chatbot.llm.loading import resolve_model_path
+    from chatbot.offers.policy import load_policy
+    from chatbot.risk.scoring import RiskScorer
     from chatbot.store.db import make_engine, migrate, session_factory
     from chatbot.store.models import Product
+    from knowledge.embed import Embedder
     from knowledge.index import MANIFEST_FILE
 
     started = time.perf_counter()
@@ -38,15 +42,19 @@ def setup(settings: Settings) -> None:
 
     print(f"model: {resolve_model_path(settings.model, settings.model_cache_dir)}")
 
+    embedder = Embedder(settings.embedding_model)
     if (settings.index_dir / MANIFEST_FILE).exists():
         print(f"index: present in {settings.index_dir}")
     else:
         from knowledge.build import build_index
-        from knowledge.embed import Embedder
 
-        report = build_index(settings.docs_dirs, settings.index_dir,
-                             Embedder(settings.embedding_model), sessions)
+        report = build_index(settings.docs_dirs, settings.index_dir, embedder, sessions)
         print("index: " + "\n       ".join(report.lines()))
+
+    scorer = RiskScorer.build(settings, embedder)  # trains and caches the model if missing
+    print(f"risk model: {scorer.model.key} (threshold {scorer.model.combined.threshold:.3f})")
+    print(f"offer policy: {len(load_policy(settings.offer_policy).rules)} rules "
+          f"from {settings.offer_policy}")
     print(f"setup done in {time.perf_counter() - started:.1f} s")
 
 

@@ -1,9 +1,13 @@
 """The registry of eval suites: name -> function returning a SuiteResult."""
 
 from evals.load import load_suite
+from evals.offers import offers_suite
 from evals.retrieval import retrieval_suite
+from evals.risk import risk_suite
 
 SUITES = {
     "retrieval": retrieval_suite,
+    "risk": risk_suite,
+    "offers": offers_suite,
     "load": load_suite,
 }
