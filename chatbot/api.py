@@ -12,6 +12,8 @@ import html
 import threading
 import time
 from contextlib import asynccontextmanager
+from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -31,7 +33,14 @@ from chatbot.console.routes import router as console_router
 from chatbot.desk import Desk
 from chatbot.errors import DeskError
 from chatbot.identity import customer_from_token
-from chatbot.metrics import RATE_LIMITED, RequestMetrics, metrics_response, observe_turn, watch_queue
+from chatbot.metrics import (
+    RATE_LIMITED,
+    RequestMetrics,
+    metrics_response,
+    observe_turn,
+    watch_queue,
+)
+from chatbot.offers.lifecycle import redeem_offer
 from chatbot.pipeline import turn
 from chatbot.schemas import ChatRequest
 from chatbot.settings import Settings, get_settings
@@ -93,7 +102,7 @@ class ChatReply(BaseModel):
 ERRORS = {status: {"description": text, "content": {"application/json": {"example": {"detail": text}}}}
           for status, text in [(401, "unknown widget key, or a key is needed from this origin"),
                                (403, "the widget key is not allowed on this page's origin"),
-                               (404, "no such conversation for this shopper"),
+                               (404, "no such conversation or offer for this shopper"),
                                (413, "request body too large"),
                                (422, "the message or a field is not acceptable"),
                                (429, "rate limit passed; see Retry-After"),
@@ -170,6 +179,38 @@ async def conversation(
                                        customer_id, agent=agent)
     except DeskError as exc:
         raise http_error(exc) from None
+
+
+class RedeemBody(BaseModel):
+    customer_token: str = Field(max_length=4096, description="token of the customer the offer was made for")
+    order_number: str | None = Field(None, max_length=64, pattern=r"^[\x21-\x7e]+$",
+                                     description="the order the code was used on")
+
+
+class OfferOut(BaseModel):
+    code: str | None
+    kind: str
+    value: float
+    unit: str
+    terms: str
+    expires_at: str | None
+    state: str
+
+
+@router.post("/v1/offers/{code}/redeem", response_model=OfferOut, responses={
+    **ERRORS, 409: {"description": "the offer expired, was declined or is already used"}})
+async def redeem(request: Request, body: RedeemBody,
+                 code: Annotated[str, PathParam(max_length=40, pattern=r"^[A-Za-z0-9_-]+$")],
+                 _key: Annotated[str | None, Depends(rate_limited)]) -> dict:
+    """Use a retention offer's code at the shop's checkout, once, for its own customer."""
+    desk = request.app.state.desk
+    customer_id = customer_from_token(body.customer_token, desk.settings.secret_key.get_secret_value())
+    try:
+        offer = await run_in_threadpool(partial(redeem_offer, desk.sessions, code, customer_id=customer_id,
+                                                order_number=body.order_number))
+    except DeskError as exc:
+        raise http_error(exc) from None
+    return asdict(offer)
 
 
 @router.get("/widget.js", include_in_schema=False)

@@ -127,31 +127,18 @@ async def burst(base: str, count: int, key: str | None, block: int, one_address:
 
 def build_desk(home: Path, model: str, max_new_tokens: int, per_address: int, per_key: int):
     """A desk over a scratch copy of the demo shop, with the load test's limits."""
-    from chatbot.desk import Desk
-    from chatbot.llm.generation import HFGenerator
-    from chatbot.llm.loading import load_model, resolve_model_path
+    from chatbot.llm.loading import resolve_model_path
     from chatbot.settings import load_settings
-    from chatbot.store.db import make_engine, migrate, session_factory
+    from evals.scratch_desk import scratch_desk
     from evals.tiny_model import build_tiny_llama
-    from knowledge.embed import Embedder
-    from knowledge.index import Index
-    from knowledge.retrieval import Retriever
-    from knowledge.shop_data import load_shop
 
-    base = load_settings()
-    overrides = {"home": home, "database_url": f"sqlite:///{home / 'load.db'}",
-                 "max_new_tokens": max_new_tokens, "widget_keys": {KEY: ["http://loadtest.invalid"]},
-                 "rate_limit_per_address": f"{per_address}/hour", "rate_limit_per_key": f"{per_key}/hour",
-                 "model_cache_dir": base.model_cache_dir, "index_dir": base.index_dir}
+    overrides = {"max_new_tokens": max_new_tokens, "widget_keys": {KEY: ["http://loadtest.invalid"]},
+                 "rate_limit_per_address": f"{per_address}/hour", "rate_limit_per_key": f"{per_key}/hour"}
     if model == "tiny":
+        base = load_settings()
         overrides["model"] = str(build_tiny_llama(resolve_model_path(base.model, base.model_cache_dir),
                                                   home / "tiny-llama"))
-    settings = load_settings(**overrides)
-    migrate(settings.database_url)
-    sessions = session_factory(make_engine(settings.database_url))
-    load_shop(sessions, settings.demo_store_dir)
-    retriever = Retriever(Index.load(settings.index_dir), Embedder(settings.embedding_model))
-    return Desk(settings, sessions, HFGenerator(load_model(settings)), retriever)
+    return scratch_desk(home, **overrides)
 
 
 def lost_messages(sessions) -> tuple[int, int, int]:

@@ -17,34 +17,14 @@ from tqdm import tqdm
 
 from evals.browser import chromium, shop_site, write_shop_page
 from evals.live_server import serving
+from evals.scratch_desk import scratch_desk
 
 OUT_DIR = Path(__file__).resolve().parent.parent / "reports" / "screenshots"
 KEY = "pk_screenshots"
 VIEWPORT = {"width": 1280, "height": 820}
 TIMEOUT_MS = 300_000
 ANGRY = ("My order is late AGAIN, third time this year. I'm furious.",
-         "Cancel my account, I'm going to Summit Gear instead.")
-
-
-def build_desk(home: Path):
-    """A desk on the configured model and index over a fresh copy of the demo shop."""
-    from chatbot.desk import Desk
-    from chatbot.llm.generation import HFGenerator
-    from chatbot.llm.loading import load_model
-    from chatbot.settings import load_settings
-    from chatbot.store.db import make_engine, migrate, session_factory
-    from knowledge.embed import Embedder
-    from knowledge.index import Index
-    from knowledge.retrieval import Retriever
-    from knowledge.shop_data import load_shop
-
-    base = load_settings()
-    url = f"sqlite:///{home / 'screenshots.db'}"
-    migrate(url)
-    sessions = session_factory(make_engine(url))
-    load_shop(sessions, base.demo_store_dir)
-    retriever = Retriever(Index.load(base.index_dir), Embedder(base.embedding_model))
-    return base, sessions, HFGenerator(load_model(base)), retriever, Desk
+         "Please close my account, I won't be back.")
 
 
 def ask(page, question: str) -> None:
@@ -67,14 +47,12 @@ def take(out: Path) -> list[Path]:
     with tempfile.TemporaryDirectory() as scratch, chromium() as browser:
         home, pages = Path(scratch), Path(scratch) / "site"
         pages.mkdir()
-        base, sessions, generator, retriever, Desk = build_desk(home)
-        password = secrets.token_urlsafe(16)
-        create_agent(sessions, "demo-agent", password)
         with shop_site(pages) as shop:
-            settings = base.model_copy(update={"widget_keys": {KEY: [shop]}, "home": home})
-            desk = Desk(settings, sessions, generator, retriever)
+            desk = scratch_desk(home, widget_keys={KEY: [shop]})
+            password = secrets.token_urlsafe(16)
+            create_agent(desk.sessions, "demo-agent", password)
             with serving(create_app(desk=desk)) as api:
-                token = mint_token(3, settings.secret_key.get_secret_value())
+                token = mint_token(3, desk.settings.secret_key.get_secret_value())
                 steps = tqdm(total=5, desc="screenshots", unit="shot")
 
                 def shot(page, name: str) -> None:

@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from chatbot.identity import mint_token
 from chatbot.store.models import Conversation, Message
 
 
@@ -177,3 +178,36 @@ def test_agent_console_requires_login(client):
     response = client.get("/agent", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/agent/login"
     assert client.get("/agent/export.csv", follow_redirects=False).status_code == 303
+
+
+def test_sse_streams_risk_and_a_retention_offer(client):
+    token = mint_token(12, client.app.state.desk.settings.secret_key.get_secret_value())
+    with client.stream("POST", "/v1/chat", headers={"Accept": "text/event-stream"}, json={
+            "message": "Please close my account, I won't be back.", "customer_token": token}) as response:
+        events = sse(response.read().decode())
+    risk = next(data for name, data in events if name == "risk")
+    offer = next(data for name, data in events if name == "offer")
+    done = events[-1][1]
+    assert risk["level"] == "high" and done["risk"] == risk
+    assert offer["code"] and done["offer"] == offer
+    assert [name for name, _ in events].index("offer") > [name for name, _ in events].index("token")
+
+
+def test_redeem_an_offer_once_and_only_as_its_customer(client):
+    secret = client.app.state.desk.settings.secret_key.get_secret_value()
+    mine = mint_token(12, secret)
+    made = client.post("/v1/chat", json={"message": "Please close my account, I won't be back.",
+                                         "customer_token": mine}).json()
+    code = made["offer"]["code"]
+
+    def redeem(token, **extra):
+        return client.post(f"/v1/offers/{code}/redeem", json={"customer_token": token, **extra})
+
+    assert redeem(mint_token(13, secret)).status_code == 404  # someone else's code: unknown
+    assert redeem("not-a-token").status_code == 404
+    used = redeem(mine, order_number="A9999")
+    assert used.status_code == 200 and used.json()["state"] == "redeemed" and used.json()["code"] == code
+    again = redeem(mine)
+    assert again.status_code == 409 and "redeemed" in again.json()["detail"]
+    assert client.post("/v1/offers/NO-SUCH-CODE/redeem", json={"customer_token": mine}).status_code == 404
+    assert client.post("/v1/offers/bad code!/redeem", json={"customer_token": mine}).status_code == 422

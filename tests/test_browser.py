@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -35,11 +34,12 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def desk_site(tmp_path_factory, demo_db, retriever, smollm2):
+def desk_site(tmp_path_factory, demo_db, retriever, risk_scorer, smollm2):
     """The desk (SmolLM2, demo shop) on one origin and a shop page on another; yields both."""
     from chatbot.api import create_app
     from chatbot.desk import Desk
     from chatbot.llm.generation import HFGenerator
+    from chatbot.offers.policy import load_policy
     from chatbot.store.db import make_engine, session_factory
 
     home = tmp_path_factory.mktemp("browser-desk")
@@ -50,7 +50,8 @@ def desk_site(tmp_path_factory, demo_db, retriever, smollm2):
     pages = tmp_path_factory.mktemp("shop-site")
     with shop_site(pages) as shop_origin:
         settings = make_settings(home, max_new_tokens=40, widget_keys={WIDGET_KEY: [shop_origin]})
-        desk = Desk(settings, sessions, HFGenerator(smollm2), retriever)
+        desk = Desk(settings, sessions, HFGenerator(smollm2), retriever, risk_scorer,
+                    load_policy(settings.offer_policy))
         with serving(create_app(desk=desk)) as api:
             yield {"api": api, "shop": shop_origin, "pages": pages, "desk": desk}
     engine.dispose()
@@ -175,15 +176,13 @@ def test_chat_page_answers_with_sources_and_offers_demo_sign_in(browser, desk_si
     page.close()
 
 
-@pytest.mark.skipif(not Path(__file__).parent.joinpath("..", "chatbot", "offers").exists(),
-                    reason="retention offers (chatbot/offers, issue 5) are not merged yet")
 def test_angry_conversation_shows_an_offer_and_the_agent_finds_it_by_risk(browser, desk_site):
     shopper = browser.new_context().new_page()
     token = mint_token(5, desk_site["desk"].settings.secret_key.get_secret_value())
     shopper.goto(shop_page(desk_site, "angry.html", customer_token=token))
     shopper.click("button.bubble")
     for message in ("My order is late AGAIN. This is the third time, I'm furious.",
-                    "I want to cancel my account and buy from Summit Gear instead."):
+                    "Please close my account, I won't be back."):
         ask_widget(shopper, message)
         if shopper.locator(".offer").count():
             break

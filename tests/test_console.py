@@ -9,7 +9,6 @@ import sys
 import time
 from base64 import b64encode
 from datetime import date, timedelta
-from decimal import Decimal
 
 import itsdangerous
 import pytest
@@ -17,15 +16,9 @@ from sqlalchemy import select
 
 from chatbot.api import session_secret
 from chatbot.console.accounts import AccountError, authenticate, create_agent
+from chatbot.identity import mint_token
 from chatbot.settings import REPO_ROOT
-from chatbot.store.models import (
-    AgentAccount,
-    AgentAnnotation,
-    Conversation,
-    Message,
-    RetentionOffer,
-    RiskScore,
-)
+from chatbot.store.models import AgentAccount, AgentAnnotation, Message
 
 PASSWORD = "correct horse battery"
 
@@ -39,34 +32,23 @@ def agent_client(client):
     return client
 
 
-def chat(client, message, conversation_id=None):
-    body = client.post("/v1/chat", json={"message": message, "conversation_id": conversation_id})
+def chat(client, message, conversation_id=None, customer_id=None):
+    token = None
+    if customer_id is not None:
+        token = mint_token(customer_id, client.app.state.desk.settings.secret_key.get_secret_value())
+    body = client.post("/v1/chat", json={"message": message, "conversation_id": conversation_id,
+                                         "customer_token": token})
     assert body.status_code == 200, body.text
     return body.json()
 
 
-def score(client, conversation_id, scores, level):
-    """Record risk scores for the conversation's shopper messages, as the risk step does."""
-    with client.app.state.desk.sessions.begin() as session:
-        users = session.scalars(select(Message).where(Message.conversation_id == conversation_id,
-                                                      Message.role == "user").order_by(Message.id)).all()
-        for message, value in zip(users, scores):
-            session.add(RiskScore(message_id=message.id, conversation_id=conversation_id, score=value,
-                                  level=level, conversation_score=max(scores), conversation_level=level,
-                                  reasons=["angry"] if value > 0.5 else []))
-        conversation = session.get(Conversation, conversation_id)
-        conversation.risk_score, conversation.risk_level = max(scores), level
-        answer = session.scalars(select(Message).where(Message.conversation_id == conversation_id,
-                                                       Message.role == "assistant")).all()[-1]
-        return answer.id
-
-
-def offer(client, conversation_id, message_id, code="STAY15-TEST"):
-    with client.app.state.desk.sessions.begin() as session:
-        session.add(RetentionOffer(trigger_key=f"conversation:{conversation_id}", conversation_id=conversation_id,
-                                   message_id=message_id, rule="angry-shopper", kind="discount", code=code,
-                                   value=Decimal("15"), unit="percent", cost=Decimal("9.50"),
-                                   terms="15% off your next order within 30 days."))
+def upset_customer(client):
+    """A signed-in customer who says they are leaving: the real risk step scores it high and
+    the offer policy makes a retention offer."""
+    first = chat(client, "My order is late again and nobody answers my emails.", customer_id=12)
+    leaving = chat(client, "Please close my account, I won't be back.", first["conversation_id"], 12)
+    assert leaving["risk"]["level"] == "high" and leaving["offer"] is not None, leaving
+    return leaving
 
 
 def test_accounts_hash_passwords_and_refuse_bad_ones(sessions):
@@ -116,10 +98,7 @@ def test_sessions_expire(agent_client):
 
 def test_list_filters_by_risk_offer_date_and_text(agent_client):
     calm = chat(agent_client, "Do you sell tents?")["conversation_id"]
-    angry = chat(agent_client, "This is the third time my parcel is late, I'm done with you")["conversation_id"]
-    answer_id = score(agent_client, angry, [0.92], "high")
-    score(agent_client, calm, [0.05], "low")
-    offer(agent_client, angry, answer_id)
+    angry = upset_customer(agent_client)["conversation_id"]
 
     def listed(**query):
         page = agent_client.get("/agent", params=query)
@@ -131,26 +110,24 @@ def test_list_filters_by_risk_offer_date_and_text(agent_client):
     assert listed(risk="low") == {calm}
     assert listed(offer="offered") == {angry}
     assert listed(offer="none") == {calm}
-    assert listed(q="PARCEL is late") == {angry}
+    assert listed(offer="redeemed") == set()
+    assert listed(q="CLOSE my account") == {angry}
     assert listed(q="100%_off") == set()
     today = date.today()
     assert listed(since=str(today - timedelta(days=1)), until=str(today + timedelta(days=1))) == {calm, angry}
     assert listed(since=str(today + timedelta(days=2))) == set()
     page = agent_client.get("/agent", params={"since": "yesterday", "risk": "extreme"})
     assert page.status_code == 200 and "must be a date" in page.text and "unknown risk level" in page.text
+    assert "committed of a" in page.text  # the month's offer spend against the budget
 
 
 def test_transcript_shows_risk_plot_sources_and_offer(agent_client):
-    first = chat(agent_client, "My order is late again")
-    chat(agent_client, "I want to cancel everything and shop at Summit Gear instead", first["conversation_id"])
-    cid = first["conversation_id"]
-    answer_id = score(agent_client, cid, [0.55, 0.93], "high")
-    offer(agent_client, cid, answer_id)
-    page = agent_client.get(f"/agent/conversations/{cid}")
+    reply = upset_customer(agent_client)
+    page = agent_client.get(f"/agent/conversations/{reply['conversation_id']}")
     assert page.status_code == 200
     assert "<svg" in page.text and "churn risk" in page.text
-    assert "STAY15-TEST" in page.text and "angry-shopper" in page.text
-    assert first["sources"][0]["title"].split(" > ")[0] in page.text
+    assert reply["offer"]["code"] in page.text and "churn:" in page.text  # the offer and why
+    assert reply["sources"][0]["title"].split(" > ")[0] in page.text
     assert agent_client.get(f"/agent/conversations/{'0' * 32}").status_code == 404
 
 
@@ -190,13 +167,13 @@ def test_correcting_an_answer_stores_an_annotation(agent_client):
 
 def test_export_jsonl_and_csv(agent_client):
     cid = chat(agent_client, "Do you price match?")["conversation_id"]
-    score(agent_client, cid, [0.2], "low")
     lines = agent_client.get("/agent/export.jsonl").text.splitlines()
     exported = [json.loads(line) for line in lines]
     assert [c["id"] for c in exported] == [cid]
     assert [m["role"] for m in exported[0]["messages"]] == ["user", "assistant"]
-    assert exported[0]["messages"][0]["risk"]["score"] == 0.2
+    assert 0 <= exported[0]["messages"][0]["risk"]["score"] <= 1  # scored by the risk step
     rows = list(csv.DictReader(io.StringIO(agent_client.get("/agent/export.csv").text)))
     assert [r["role"] for r in rows] == ["user", "assistant"] and rows[0]["text"] == "Do you price match?"
+    assert float(rows[0]["message_risk"]) == exported[0]["messages"][0]["risk"]["score"]
     assert agent_client.get("/agent/export.csv", params={"risk": "high"}).text.count("\n") == 1
     assert agent_client.get("/agent/export.xml").status_code == 404

@@ -114,6 +114,7 @@ def _offers_by_conversation(session: Session, ids: list[str]) -> dict[str, list[
             "id": offer.id, "message_id": offer.message_id, "rule": offer.rule, "kind": offer.kind,
             "code": offer.code, "value": float(offer.value), "unit": offer.unit,
             "cost": float(offer.cost), "terms": offer.terms, "state": offer.state,
+            "reasons": list(offer.reasons or []), "redeemed_order": offer.redeemed_order,
             "created_at": offer.created_at, "expires_at": offer.expires_at,
         })
     return found

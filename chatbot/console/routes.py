@@ -33,6 +33,7 @@ from chatbot.console.review import (
 )
 from chatbot.console.risk_plot import risk_svg
 from chatbot.errors import DeskError
+from chatbot.offers.console import budget_spend
 from chatbot.store.models import OFFER_STATES, RISK_LEVELS
 
 SESSION_KEY = "agent"
@@ -109,9 +110,11 @@ def _filters(request: Request) -> tuple[ReviewFilter, list[str]]:
 @router.get("")
 async def conversation_list(request: Request, agent: Agent):
     filters, problems = _filters(request)
-    rows = await run_in_threadpool(list_conversations, request.app.state.desk.sessions, filters)
+    desk = request.app.state.desk
+    rows = await run_in_threadpool(list_conversations, desk.sessions, filters)
+    budget = await run_in_threadpool(budget_spend, desk.sessions, desk.policy)
     return templates.TemplateResponse(request, "list.html", {
-        "agent": agent, "rows": rows, "filters": filters, "problems": problems,
+        "agent": agent, "rows": rows, "filters": filters, "problems": problems, "budget": budget,
         "risk_levels": RISK_LEVELS, "offer_states": (NO_OFFER, *OFFER_STATES),
         "query": request.url.query,
     })

@@ -1,7 +1,7 @@
 """record which agent wrote an agent message
 
 Revision ID: interfaces_0002
-Revises: 0001
+Revises: risk_0002
 """
 from typing import Sequence, Union
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "interfaces_0002"
-down_revision: Union[str, Sequence[str], None] = "0001"
+down_revision: Union[str, Sequence[str], None] = "risk_0002"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
