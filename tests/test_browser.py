@@ -10,11 +10,12 @@ import shutil
 import time
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from chatbot.console.accounts import create_agent
 from chatbot.identity import mint_token
-from chatbot.store.models import Conversation
+from chatbot.store.models import Conversation, RetentionOffer
 from evals.browser import CHROMIUM, chromium, shop_site, write_shop_page
 from evals.live_server import serving
 from tests.conftest import make_settings
@@ -162,7 +163,7 @@ def test_agent_takes_over_and_the_reply_reaches_the_widget(browser, desk_site):
     assert "person" in shopper.locator(".note").inner_text()
 
 
-def test_chat_page_answers_with_sources_and_offers_demo_sign_in(browser, desk_site):
+def test_chat_page_answers_with_sources_and_signs_in_a_demo_customer_for_offers(browser, desk_site):
     page = browser.new_page()
     page.goto(desk_site["api"] + "/")
     page.get_by_label("Sign in as a demo customer").wait_for(timeout=60_000)
@@ -173,11 +174,22 @@ def test_chat_page_answers_with_sources_and_offers_demo_sign_in(browser, desk_si
     page.get_by_text("Sources:").last.wait_for(timeout=TIMEOUT_MS)
     answer = page.locator(".bot, [data-testid=bot]").last.inner_text()
     assert "Shipping" in answer or "shipping" in answer
+
+    page.get_by_label("Sign in as a demo customer").click()  # a signed-in shopper who is leaving
+    page.get_by_role("option").nth(2).click()
+    box.fill("Please close my account, I won't be back.")
+    box.press("Enter")
+    page.get_by_text("Code:").last.wait_for(timeout=TIMEOUT_MS)  # the offer card
+    with desk_site["desk"].sessions() as session:
+        code = session.scalars(select(RetentionOffer.code).order_by(RetentionOffer.id.desc())).first()
+    assert code in page.locator(".bot, [data-testid=bot]").last.inner_text()
     page.close()
 
 
 def test_angry_conversation_shows_an_offer_and_the_agent_finds_it_by_risk(browser, desk_site):
-    shopper = browser.new_context().new_page()
+    context = browser.new_context()
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=desk_site["shop"])
+    shopper = context.new_page()
     token = mint_token(5, desk_site["desk"].settings.secret_key.get_secret_value())
     shopper.goto(shop_page(desk_site, "angry.html", customer_token=token))
     shopper.click("button.bubble")
@@ -191,7 +203,8 @@ def test_angry_conversation_shows_an_offer_and_the_agent_finds_it_by_risk(browse
     code = card.locator("code").inner_text()
     assert code and card.locator("button.copy").is_visible()
     card.locator("button.copy").click()
-    assert card.locator("button.copy").inner_text() == "Copied"
+    expect(card.locator("button.copy")).to_have_text("Copied")
+    assert shopper.evaluate("navigator.clipboard.readText()") == code
 
     agent = browser.new_context().new_page()
     agent.goto(desk_site["api"] + "/agent")
