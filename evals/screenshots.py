@@ -68,6 +68,10 @@ def take(out: Path) -> list[Path]:
                 shot(page, "widget")
                 for message in ANGRY:
                     ask(page, message)
+                    if page.locator(".offer").count():
+                        break
+                if page.locator(".offer").count():
+                    page.locator(".offer").scroll_into_view_if_needed()
                 shot(page, "widget-upset-shopper")
 
                 chat = browser.new_page(viewport=VIEWPORT)
@@ -84,9 +88,12 @@ def take(out: Path) -> list[Path]:
                 console.fill("input[name=password]", password)
                 console.click("button[type=submit]")
                 shot(console, "console-list")
+                console.goto(api + "/agent?risk=high")
                 console.locator("tbody tr a").first.click()
                 shot(console, "console-transcript")
                 steps.close()
+                for open_page in (page, chat, console):  # before the server stops under them
+                    open_page.close()
     return shots
 
 
