@@ -141,16 +141,19 @@ def build_desk(home: Path, model: str, max_new_tokens: int, per_address: int, pe
     return scratch_desk(home, **overrides)
 
 
-def lost_messages(sessions) -> tuple[int, int, int]:
-    """(shopper messages stored, answered or with an error record, lost: neither)."""
-    from chatbot.store.models import Message
+def lost_messages(sessions) -> tuple[int, int, int, int]:
+    """(shopper messages stored, answered or with an error record, waiting for a person in a
+    conversation handed over to one, lost: none of these)."""
+    from chatbot.store.models import Conversation, Message
 
     with sessions() as session:
-        users = session.scalars(select(Message.id).where(Message.role == "user")).all()
+        users = session.execute(select(Message.id, Conversation.state).join(
+            Conversation, Conversation.id == Message.conversation_id).where(Message.role == "user")).all()
         replies = set(session.scalars(select(Message.reply_to_id).where(
             Message.role == "assistant", Message.state.in_(("ok", "error")))).all())
-    answered = sum(1 for m in users if m in replies)
-    return len(users), answered, len(users) - answered
+    answered = sum(1 for m, _ in users if m in replies)
+    with_person = sum(1 for m, state in users if m not in replies and state == "agent")
+    return len(users), answered, with_person, len(users) - answered - with_person
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -178,15 +181,15 @@ def load_suite(shoppers: int = 50, turns: int = 5, model: str = "tiny",
                 wall = time.perf_counter() - started
             address_burst = asyncio.run(burst(base, per_address + BURST_EXTRA, None, 20, one_address=True))
             key_burst = asyncio.run(burst(base, KEY_HEADROOM + BURST_EXTRA, KEY, 30, one_address=False))
-        stored, answered, lost = lost_messages(desk.sessions)
-    return summarize(alone, loaded, wall, address_burst, key_burst, (stored, answered, lost),
+        storage = lost_messages(desk.sessions)
+    return summarize(alone, loaded, wall, address_burst, key_burst, storage,
                      dict(shoppers=shoppers, turns=turns, model=model, max_new_tokens=max_new_tokens,
                           per_address=per_address, per_key=per_key))
 
 
 def summarize(alone, loaded, wall, address_burst, key_burst, storage, config) -> SuiteResult:
     """Metrics, the table, notes on the limits and the plots of one load run."""
-    stored, answered, lost = storage
+    stored, answered, with_person, lost = storage
     per_address, per_key = config["per_address"], config["per_key"]
     expected_address = [False] * per_address + [True] * BURST_EXTRA
     expected_key = [False] * KEY_HEADROOM + [True] * BURST_EXTRA
@@ -198,6 +201,7 @@ def summarize(alone, loaded, wall, address_burst, key_burst, storage, config) ->
         "shopper_messages": float(len(loaded) + len(alone)),
         "stored_messages": float(stored),
         "lost_messages": float(lost),
+        "handed_to_a_person": float(with_person),
         "failed_turns": float(sum(not t.done for t in loaded + alone)),
         "unexpected_429": float(unexpected_429),
         "address_limit_exact": float([s == 429 for s in address_burst] == expected_address),
@@ -223,7 +227,9 @@ def summarize(alone, loaded, wall, address_burst, key_burst, storage, config) ->
         f"({KEY_HEADROOM} left of {per_key}); statuses {collapse(key_burst)}",
         f"- 429s during the chats (all below the limits): {unexpected_429}", "",
         "## Messages", "",
-        f"- {stored} shopper messages stored, {answered} with an answer or an error record, {lost} lost",
+        f"- {stored} shopper messages stored: {answered} with an answer or an error record, "
+        f"{with_person} waiting for a person (the offer policy handed their conversation over), "
+        f"{lost} lost",
         f"- turns that did not end with a `done` event: {metrics['failed_turns']:.0f}",
         "", "Timings are wall-clock on the machine that ran it; compare the ratio, not the seconds.",
     ]
