@@ -256,12 +256,16 @@ def create_app(settings: Settings | None = None, desk: Desk | None = None) -> Fa
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        if app.state.desk is None:
+        built_here = app.state.desk is None
+        if built_here:
             from chatbot.desk import build_desk
 
             app.state.desk = await run_in_threadpool(build_desk, settings)
         watch_queue(app.state.desk.generator)
         yield
+        close = getattr(app.state.desk.generator, "close", None)
+        if built_here and close is not None:  # a desk we were given is its owner's to close
+            await run_in_threadpool(close)
 
     app = FastAPI(title=f"{settings.shop_name} customer-service desk", lifespan=lifespan,
                   description="Chat with the shop's assistant; see /widget.js to embed it.")

@@ -29,13 +29,17 @@ TOKENS = Counter("chatbot_generated_tokens_total", "answer tokens generated")
 OFFERS = Counter("chatbot_offers_total", "retention offers made", ["kind"])
 RATE_LIMITED = Counter("chatbot_rate_limited_total", "requests refused with 429")
 CHATS_IN_FLIGHT = Gauge("chatbot_chats_in_flight", "chat turns accepted and not yet finished")
-QUEUE_DEPTH = Gauge("chatbot_generation_queue_depth", "requests waiting for the model")
+QUEUE_DEPTH = Gauge("chatbot_generation_queue_depth", "answers waiting for a slot in the model's batch")
+GENERATING = Gauge("chatbot_generation_running", "answers being generated in the model's batch")
 
 
 def watch_queue(generator) -> None:
-    """Report the generator's queue depth, when it keeps a queue (a batching worker does)."""
-    if hasattr(generator, "queue_depth"):
-        QUEUE_DEPTH.set_function(lambda: generator.queue_depth)
+    """Report the generator's queue, when it keeps one (the batching worker's `load` is
+    (running, waiting)); a remote backend's queue is its own to report."""
+    worker = getattr(generator, "worker", None)
+    if worker is not None and hasattr(worker, "load"):
+        QUEUE_DEPTH.set_function(lambda: worker.load[1])
+        GENERATING.set_function(lambda: worker.load[0])
 
 
 def observe_turn(events: Iterator[Event], mode: str, started: float, tokens_of) -> Iterator[Event]:

@@ -126,7 +126,8 @@ async def burst(base: str, count: int, key: str | None, block: int, one_address:
 
 
 def build_desk(home: Path, model: str, max_new_tokens: int, per_address: int, per_key: int):
-    """A desk over a scratch copy of the demo shop, with the load test's limits."""
+    """A desk over a scratch copy of the demo shop, with the load test's limits (a context
+    manager: the desk's worker threads stop at its end)."""
     from chatbot.llm.loading import resolve_model_path
     from chatbot.settings import load_settings
     from evals.scratch_desk import scratch_desk
@@ -172,8 +173,8 @@ def load_suite(shoppers: int = 50, turns: int = 5, model: str = "tiny",
     with tempfile.TemporaryDirectory() as scratch:
         from chatbot.api import create_app
 
-        desk = build_desk(Path(scratch), model, max_new_tokens, per_address, per_key)
-        with serving(create_app(desk=desk)) as base:
+        with build_desk(Path(scratch), model, max_new_tokens, per_address, per_key) as desk, \
+                serving(create_app(desk=desk)) as base:
             alone = asyncio.run(chats(base, 1, turns, block=9))
             with tqdm(total=shoppers * turns, desc=f"{shoppers} shoppers", unit="turn") as progress:
                 started = time.perf_counter()

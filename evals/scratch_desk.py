@@ -4,11 +4,15 @@ conversations, offers and agents, and must not write them into the shop's real s
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
-def scratch_desk(home: Path, **overrides):
-    """The configured desk (model, index, risk, offers), but with its store in `home`."""
+@contextmanager
+def scratch_desk(home: Path, **overrides) -> Iterator:
+    """The configured desk (model, index, risk, offers), with its store in `home`; its
+    generator is closed (worker threads stopped) at the end of the `with` block."""
     from chatbot.desk import build_desk
     from chatbot.settings import load_settings
     from chatbot.store.db import make_engine, migrate, session_factory
@@ -24,4 +28,10 @@ def scratch_desk(home: Path, **overrides):
     engine = make_engine(settings.database_url)
     load_shop(session_factory(engine), settings.demo_store_dir)
     engine.dispose()
-    return build_desk(settings)
+    desk = build_desk(settings)
+    try:
+        yield desk
+    finally:
+        close = getattr(desk.generator, "close", None)
+        if close is not None:
+            close()

@@ -47,8 +47,7 @@ def take(out: Path) -> list[Path]:
     with tempfile.TemporaryDirectory() as scratch, chromium() as browser:
         home, pages = Path(scratch), Path(scratch) / "site"
         pages.mkdir()
-        with shop_site(pages) as shop:
-            desk = scratch_desk(home, widget_keys={KEY: [shop]})
+        with shop_site(pages) as shop, scratch_desk(home, widget_keys={KEY: [shop]}) as desk:
             password = secrets.token_urlsafe(16)
             create_agent(desk.sessions, "demo-agent", password)
             with serving(create_app(desk=desk)) as api:

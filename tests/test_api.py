@@ -40,7 +40,7 @@ def test_json_chat_answers_with_the_contract_fields_and_stores_the_turn(client):
     assert response.status_code == 200
     body = response.json()
     assert set(body) >= {"answer", "sources", "risk", "offer", "conversation_id", "latency_ms"}
-    assert all(set(s) == {"doc_id", "title", "score"} for s in body["sources"]) and body["sources"]
+    assert all(set(s) >= {"doc_id", "title", "score"} for s in body["sources"]) and body["sources"]
     user, answer = stored(client, body["conversation_id"])
     assert (user.role, user.text) == ("user", "Can I return worn boots?")
     assert answer.id == body["message_id"] and answer.state == "ok"

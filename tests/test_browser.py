@@ -55,6 +55,9 @@ def desk_site(tmp_path_factory, demo_db, retriever, risk_scorer, smollm2):
                     load_policy(settings.offer_policy))
         with serving(create_app(desk=desk)) as api:
             yield {"api": api, "shop": shop_origin, "pages": pages, "desk": desk}
+    close = getattr(desk.generator, "close", None)  # a batching generator's worker thread
+    if close is not None:
+        close()
     engine.dispose()
 
 
