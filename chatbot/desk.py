@@ -23,12 +23,13 @@ class Desk:
 def build_desk(settings: Settings) -> Desk:
     """Connect to the store, load the index and the model (slow parts first to fail fast)."""
     from chatbot.llm.generation import HFGenerator
-    from chatbot.llm.loading import load_model
+    from chatbot.llm.loading import load_model, pick_device
     from chatbot.store.db import make_engine, session_factory
     from knowledge.embed import Embedder
     from knowledge.index import Index
 
-    index = Index.load(settings.index_dir)
-    retriever = Retriever(index, Embedder(settings.embedding_model))
+    device = pick_device(settings.device).type
+    index = Index.load(settings.index_dir, device=device)
+    retriever = Retriever(index, Embedder(settings.embedding_model, device=device))
     generator = HFGenerator(load_model(settings))
     return Desk(settings, session_factory(make_engine(settings.database_url)), generator, retriever)

@@ -3,7 +3,8 @@
     python -m chatbot setup
 
 Steps: migrate the database, load the demo shop if the store has no products, convert the
-embedded model once, and build the knowledge index if there is none.
+embedded model once, and bring the knowledge index up to date (incremental: only new or
+changed documents are embedded).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ def setup(settings: Settings) -> None:
     from chatbot.llm.loading import resolve_model_path
     from chatbot.store.db import make_engine, migrate, session_factory
     from chatbot.store.models import Product
-    from knowledge.index import MANIFEST_FILE
 
     started = time.perf_counter()
     migrate(settings.database_url)
@@ -38,15 +38,13 @@ def setup(settings: Settings) -> None:
 
     print(f"model: {resolve_model_path(settings.model, settings.model_cache_dir)}")
 
-    if (settings.index_dir / MANIFEST_FILE).exists():
-        print(f"index: present in {settings.index_dir}")
-    else:
-        from knowledge.build import build_index
-        from knowledge.embed import Embedder
+    # Incremental: a second run finds every document unchanged and embeds nothing.
+    from knowledge.build import build_index
+    from knowledge.embed import Embedder
 
-        report = build_index(settings.docs_dirs, settings.index_dir,
-                             Embedder(settings.embedding_model), sessions)
-        print("index: " + "\n       ".join(report.lines()))
+    report = build_index(settings.docs_dirs, settings.index_dir, Embedder(settings.embedding_model),
+                         sessions, exact_max=settings.exact_index_max_chunks)
+    print("index: " + "\n       ".join(report.lines()))
     print(f"setup done in {time.perf_counter() - started:.1f} s")
 
 
