@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -110,6 +111,8 @@ def _html_line(element) -> str:
 def read_pdf(path: Path, relative: Path):
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings repeat our skip reason
 
     try:
         reader = PdfReader(path)
