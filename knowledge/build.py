@@ -105,42 +105,52 @@ def build_index(
         documents, skipped = collect_documents(sources, sessions)
         chunking = {"max_tokens": min(MAX_TOKENS, embedder.max_tokens - 2), "overlap_tokens": OVERLAP_TOKENS}
         previous = None if full else _reusable(index_dir, embedder, chunking)
-        old_hashes = previous.document_hashes if previous else {}
-        new_hashes = {d.doc_id: d.content_hash for d in documents}
-        report = BuildReport(
-            documents=len(documents), skipped=skipped,
-            added=[d for d in new_hashes if d not in old_hashes],
-            updated=[d for d, h in new_hashes.items() if d in old_hashes and old_hashes[d] != h],
-            removed=[d for d in old_hashes if d not in new_hashes],
-        )
+        report = _compare(documents, previous.document_hashes if previous else {}, skipped)
         if previous and not (report.added or report.updated or report.removed):
             report.chunks, report.kind = len(previous.chunks), previous.manifest["kind"]
             report.nprobe, report.recall = previous.manifest.get("nprobe"), previous.manifest.get("recall_at_10")
-            report.seconds = time.perf_counter() - started
-            return report
-
-        changed = set(report.added) | set(report.updated)
-        kept = [(i, c) for i, c in zip(previous.ids, previous.chunks) if c.doc_id in new_hashes
-                and c.doc_id not in changed] if previous else []
-        fresh = [c for d in tqdm(documents, desc="chunking", unit="doc", leave=False)
-                 if d.doc_id in changed for c in chunk_document(d, embedder.count_tokens, **chunking)]
-        embeddings = (embedder.embed([c.embedding_text() for c in fresh], progress=len(fresh) > 64)
-                      if fresh else np.zeros((0, embedder.dim), dtype=np.float32))
-        next_id = int(previous.manifest["next_id"]) if previous else 0
-        fresh_ids = np.arange(next_id, next_id + len(fresh), dtype=np.int64)
-        chunks, ids = _in_document_order(documents, kept, list(zip(fresh_ids, fresh)))
-        structure, tuning = _vector_structure(previous, ids, fresh_ids, embeddings, embedder.dim, exact_max)
-        manifest = {
-            "format": FORMAT, "embedding_model": embedder.model_id, "dim": embedder.dim,
-            "chunking": chunking, **tuning, "chunks": len(chunks), "documents": new_hashes,
-            "next_id": next_id + len(fresh), "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
-        keyword = KeywordIndex.build([c.embedding_text() for c in chunks]) if chunks else None
-        Index(structure, chunks, ids, keyword, manifest).save(index_dir)
-    report.chunks, report.embedded, report.written = len(chunks), len(fresh), True
-    report.kind, report.nprobe, report.recall = tuning["kind"], tuning.get("nprobe"), tuning.get("recall_at_10")
+        else:
+            _write(documents, previous, report, index_dir, embedder, chunking, exact_max)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _compare(documents: list[Document], old_hashes: dict[str, str], skipped) -> BuildReport:
+    """Which documents are new, changed and gone, by content hash."""
+    new_hashes = {d.doc_id: d.content_hash for d in documents}
+    return BuildReport(
+        documents=len(documents), skipped=skipped,
+        added=[d for d in new_hashes if d not in old_hashes],
+        updated=[d for d, h in new_hashes.items() if d in old_hashes and old_hashes[d] != h],
+        removed=[d for d in old_hashes if d not in new_hashes],
+    )
+
+
+def _write(documents, previous: Index | None, report: BuildReport, index_dir: Path,
+           embedder: Embedder, chunking: dict, exact_max: int) -> None:
+    """Embed the new and changed documents' chunks, update the vectors, save a generation."""
+    changed = set(report.added) | set(report.updated)
+    current = {d.doc_id for d in documents}
+    kept = [(i, c) for i, c in zip(previous.ids, previous.chunks)
+            if c.doc_id in current and c.doc_id not in changed] if previous else []
+    fresh = [c for d in tqdm(documents, desc="chunking", unit="doc", leave=False)
+             if d.doc_id in changed for c in chunk_document(d, embedder.count_tokens, **chunking)]
+    embeddings = (embedder.embed([c.embedding_text() for c in fresh], progress=len(fresh) > 64)
+                  if fresh else np.zeros((0, embedder.dim), dtype=np.float32))
+    next_id = int(previous.manifest["next_id"]) if previous else 0
+    fresh_ids = np.arange(next_id, next_id + len(fresh), dtype=np.int64)
+    chunks, ids = _in_document_order(documents, kept, list(zip(fresh_ids, fresh)))
+    structure, tuning = _vector_structure(previous, ids, fresh_ids, embeddings, embedder.dim, exact_max)
+    manifest = {
+        "format": FORMAT, "embedding_model": embedder.model_id, "dim": embedder.dim,
+        "chunking": chunking, **tuning, "chunks": len(chunks),
+        "documents": {d.doc_id: d.content_hash for d in documents},
+        "next_id": next_id + len(fresh), "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    keyword = KeywordIndex.build([c.embedding_text() for c in chunks]) if chunks else None
+    Index(structure, chunks, ids, keyword, manifest).save(index_dir)
+    report.chunks, report.embedded, report.written = len(chunks), len(fresh), True
+    report.kind, report.nprobe, report.recall = tuning["kind"], tuning.get("nprobe"), tuning.get("recall_at_10")
 
 
 def _reusable(index_dir: Path, embedder: Embedder, chunking: dict) -> Index | None:

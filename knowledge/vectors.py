@@ -2,8 +2,10 @@
 
 Up to `exact_max` vectors: exact inner product (`IndexIDMap2` over `IndexFlatIP`). Above
 it: IVF (`IndexIVFFlat`, about sqrt(n) lists), with `nprobe` chosen at build time as the
-smallest that finds at least TARGET_RECALL of the exact top 10 on sampled queries, and that
-recall kept in the manifest. Both keep 64-bit chunk ids, so a rebuild removes and adds
+smallest that finds at least TUNING_RECALL of the exact top 10 on sampled queries, and that
+recall kept in the manifest. The tuning target sits above the 0.95 the product promises
+because shoppers' questions lie farther from the chunks than sampled queries do (the
+retrieval_bench suite measures recall on real dev questions). Both keep 64-bit chunk ids, so a rebuild removes and adds
 only the chunks that changed, and both give a stored vector back by id.
 
 With faiss-gpu (the `gpu` extra) and a CUDA device, searches run on a GPU copy; the CPU
@@ -18,7 +20,7 @@ import sys
 import faiss
 import numpy as np
 
-TARGET_RECALL = 0.95
+TUNING_RECALL = 0.98
 RECALL_AT = 10
 TUNING_QUERIES = 200
 NPROBES = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
@@ -52,22 +54,21 @@ def is_ivf(index: faiss.Index) -> bool:
 
 
 def tune_nprobe(index: faiss.Index, vectors: np.ndarray, ids: np.ndarray) -> tuple[int, float]:
-    """The smallest nprobe whose recall@10 against exact search reaches TARGET_RECALL.
+    """The smallest nprobe whose recall@10 against exact search reaches TUNING_RECALL.
 
-    Queries are midpoints of random pairs of indexed vectors: near the data, like real
-    questions, but not on an indexed point, which would flatter the approximate index.
+    Queries are sums of three random indexed vectors: near the data, like real questions,
+    but not on an indexed point, which would flatter the approximate index.
     """
     rng = np.random.default_rng(1)
     n = min(TUNING_QUERIES, len(vectors))
-    pairs = rng.integers(0, len(vectors), size=(n, 2))
-    queries = vectors[pairs[:, 0]] + vectors[pairs[:, 1]]
+    queries = vectors[rng.integers(0, len(vectors), size=(n, 3))].sum(axis=1)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True) + 1e-12
     truth = exact_neighbours(vectors, ids, queries, RECALL_AT)
     recall = 0.0
     for nprobe in (p for p in NPROBES if p <= index.nlist):
         found = search(index, queries, RECALL_AT, nprobe=nprobe)[1]
         recall = recall_at(found, truth)
-        if recall >= TARGET_RECALL:
+        if recall >= TUNING_RECALL:
             return nprobe, recall
     return index.nlist, recall_at(search(index, queries, RECALL_AT, nprobe=index.nlist)[1], truth)
 
