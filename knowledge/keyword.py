@@ -8,7 +8,6 @@ the exact SKU ranks first and its product family next.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from functools import lru_cache
