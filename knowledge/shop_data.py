@@ -3,7 +3,7 @@
     python -m knowledge load-shop [--from knowledge/demo/store]
 
 The folder holds products.json, customers.json and orders.json in the format that
-knowledge/demo_shop.py writes. Importing is idempotent: rows are matched by SKU, customer
+`python -m knowledge.demo_shop` writes. Importing is idempotent: rows are matched by SKU, customer
 id and order number and updated in place, so running it again changes nothing.
 """
 

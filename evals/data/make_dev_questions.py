@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from knowledge.demo_shop import SHOP
-from knowledge.demo_shop_text import money
+from knowledge.demo_shop.shop import SHOP
+from knowledge.demo_shop.text import money
 
 ROOT = Path(__file__).resolve().parents[2]
 STORE = ROOT / "knowledge" / "demo" / "store"
