@@ -30,7 +30,7 @@ def score(questions: list[dict], rank) -> tuple[dict[str, float], list[dict]]:
         hits1 += position == 0
         hits5 += position is not None and position < 5
         reciprocal += 0 if position is None else 1 / (position + 1)
-        details.append({"id": q["id"], "question": q["question"], "kind": q["kind"],
+        details.append({"id": q["id"], "question": q["question"], "kind": q.get("kind"),
                         "expected": q["doc_ids"], "got": ranked[:5], "position": position})
     n = max(1, len(questions))
     return {"recall@1": hits1 / n, "recall@5": hits5 / n, "mrr": reciprocal / n}, details

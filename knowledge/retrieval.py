@@ -15,7 +15,7 @@ well it separates them, and what a cross-validated refit would give.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -54,6 +54,8 @@ def covers(evidence: list[Evidence]) -> bool:
 class Retriever:
     index: Index
     embedder: Embedder
+    # The last query's vector: a turn scores its orders and searches with the same question.
+    _last_query: tuple[str, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     def search(self, query: str, k: int = 5, *, mode: str = "hybrid",
                doc_types: list[str] | None = None, categories: list[str] | None = None,
@@ -66,7 +68,7 @@ class Retriever:
         if not self.index.chunks or not query.strip() or k <= 0:
             return []
         if query_vector is None:
-            query_vector = self.embedder.embed([query])[0]
+            query_vector = self.query_vector(query)
         allowed = self.index.where(doc_types, categories)
         wanted = max(CANDIDATES, k)
         dense = self.index.dense(query_vector, wanted, allowed) if mode != "keyword" else []
@@ -103,7 +105,16 @@ class Retriever:
             return np.zeros(len(positions), dtype=np.float32)
         return self.index.keyword.row_coverage(query, positions)
 
+    def query_vector(self, query: str) -> np.ndarray:
+        """The unit embedding of query (the last one is remembered)."""
+        last = self._last_query
+        if last is not None and last[0] == query:
+            return last[1]
+        vector = self.embedder.embed([query])[0]
+        self._last_query = (query, vector)
+        return vector
+
     def relevance(self, query: str, text: str) -> float:
         """The relevance in [0, 1] of any text (an order, say) to query, on the chunks' scale."""
-        query_vector, text_vector = self.embedder.embed([query, text])
-        return relevance_from(float(query_vector @ text_vector), self.coverage(query, text))
+        similarity = float(self.query_vector(query) @ self.embedder.embed([text])[0])
+        return relevance_from(similarity, self.coverage(query, text))
