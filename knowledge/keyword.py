@@ -61,8 +61,12 @@ class KeywordIndex:
         import bm25s
 
         bm25 = bm25s.BM25(k1=1.2, b=0.75)
-        # bm25s needs at least one term per document; an empty one gets a term no query has.
-        bm25.index([terms(t) or ["\x00"] for t in texts], show_progress=False)
+        seen: dict[str, list[str]] = {}  # boilerplate repeats: tokenize each distinct text once
+        for text in texts:
+            if text not in seen:
+                # bm25s needs at least one term per document; an empty one gets a term no query has.
+                seen[text] = terms(text) or ["\x00"]
+        bm25.index([seen[text] for text in texts], show_progress=False)
         return cls(bm25)
 
     def scores(self, query: str, mask: np.ndarray | None = None) -> np.ndarray:
