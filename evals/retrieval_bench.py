@@ -163,7 +163,8 @@ def benchmark(sizes, seeds: np.ndarray, questions: list[str], embedder, chunks: 
     faiss.omp_set_num_threads(threads)
     notes = [f"Query embedding alone: p50 {np.median(embed_ms):.1f} ms, p95 {np.percentile(embed_ms, 95):.1f} ms "
              f"over {len(questions)} dev questions; queries run with 1 torch and 1 FAISS thread. "
-             f"Chunk embedding throughput: {rate:.0f} chunks/s ({threads} threads), from which embed_s_projected is projected.",
+             f"Chunk embedding throughput: {rate:.0f} chunks/s ({threads} threads), "
+             "from which embed_s_projected is projected.",
              f"Machine: {os.cpu_count()} CPU cores. The product switches to IVF above "
              f"{exact_max} chunks (CHATBOT_EXACT_INDEX_MAX_CHUNKS)."]
     return SuiteResult("retrieval_bench", _metrics(rows), rows, notes, plots={"latency": _figure(rows)})
