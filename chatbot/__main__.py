@@ -39,9 +39,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "ask":
         return _ask(args, settings)
     if args.command == "setup":
+        from chatbot.offers.policy import PolicyError
+        from chatbot.risk.lexicon import CuesError
         from chatbot.setup import setup
 
-        setup(settings)
+        try:
+            setup(settings)
+        except (PolicyError, CuesError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         return 0
     from alembic import command
 
@@ -57,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
 def _ask(args, settings) -> int:
     from chatbot.desk import build_desk
     from chatbot.errors import DeskError
+    from chatbot.offers.policy import PolicyError
+    from chatbot.risk.lexicon import CuesError
     from chatbot.pipeline import turn
     from chatbot.schemas import ChatRequest, DoneEvent, TokenEvent
     from knowledge.index import IndexNotBuilt
@@ -71,7 +79,7 @@ def _ask(args, settings) -> int:
                 print(event.text, end="", flush=True)
             elif isinstance(event, DoneEvent):
                 reply = event.reply
-    except (DeskError, IndexNotBuilt) as exc:
+    except (DeskError, IndexNotBuilt, PolicyError, CuesError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if args.json:

@@ -1,5 +1,6 @@
 """The long-lived parts of the service, built once at the edge (CLI, app.py) and passed to
-the pipeline: settings, the store's session factory, the generator and the retriever."""
+the pipeline: settings, the store's session factory, the generator, the retriever, the
+risk scorer and the retention policy."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from chatbot.llm.generation import Generator
+from chatbot.offers.policy import Policy
+from chatbot.risk.scoring import RiskScorer
 from chatbot.settings import Settings
 from knowledge.retrieval import Retriever
 
@@ -18,18 +21,25 @@ class Desk:
     sessions: sessionmaker[Session]
     generator: Generator
     retriever: Retriever
+    risk: RiskScorer
+    policy: Policy
 
 
 def build_desk(settings: Settings) -> Desk:
     """Connect to the store, load the index and the model (slow parts first to fail fast)."""
     from chatbot.llm.generation import HFGenerator
     from chatbot.llm.loading import load_model, pick_device
+    from chatbot.offers.policy import load_policy
     from chatbot.store.db import make_engine, session_factory
     from knowledge.embed import Embedder
     from knowledge.index import Index
 
+    policy = load_policy(settings.offer_policy)  # a broken policy file fails before anything loads
     device = pick_device(settings.device).type
     index = Index.load(settings.index_dir, device=device)
-    retriever = Retriever(index, Embedder(settings.embedding_model, device=device))
+    embedder = Embedder(settings.embedding_model, device=device)
+    retriever = Retriever(index, embedder)
+    risk = RiskScorer.build(settings, embedder)
     generator = HFGenerator(load_model(settings))
-    return Desk(settings, session_factory(make_engine(settings.database_url)), generator, retriever)
+    return Desk(settings, session_factory(make_engine(settings.database_url)), generator, retriever,
+                risk, policy)

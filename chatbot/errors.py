@@ -30,3 +30,15 @@ class Busy(DeskError):
     """Too many shoppers are waiting for the model; try again shortly."""
 
     status = 503
+
+
+class OfferNotFound(DeskError):
+    """No such offer code for this customer (also when it belongs to someone else)."""
+
+    status = 404
+
+
+class OfferUnavailable(DeskError):
+    """The offer exists but cannot move to the asked state (expired, declined, already used)."""
+
+    status = 409

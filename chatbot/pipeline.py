@@ -1,6 +1,6 @@
 """One shopper message through the desk, in the seven steps of shared/DESIGN.md.
 
-`turn()` streams events (sources, risk, tokens, offer, done) so the CLI, the API and the UI
+`turn()` streams events (risk, sources, tokens, offer, done) so the CLI, the API and the UI
 all show the answer as it is written; `reply()` runs a turn to the end for callers that
 only want the result.
 """
@@ -14,12 +14,17 @@ from collections.abc import Iterator
 from chatbot.desk import Desk
 from chatbot.errors import InvalidMessage
 from chatbot.llm.generation import GenerationStats
+from chatbot.offers.ledger import make_offer
+from chatbot.offers.wording import describe
 from chatbot.prompt import build_prompt
+from chatbot.risk.scoring import score_turn
 from chatbot.schemas import (
     ChatRequest,
     DoneEvent,
     Event,
+    OfferEvent,
     Reply,
+    RiskEvent,
     Source,
     SourcesEvent,
     TokenEvent,
@@ -44,9 +49,9 @@ def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None
         yield DoneEvent(Reply("", [], None, None, start.conversation_id, _ms(started), state="agent"))
         return
 
-    # 2. Score churn risk. PLACEHOLDER until chatbot/risk lands (issue 5): no score is made
-    # up; the reply carries risk=None.
-    risk = None
+    # 2. Score churn risk: this message and the conversation's trajectory, stored per message.
+    risk = score_turn(desk.risk, desk.sessions, start, text, request.customer_id)
+    yield RiskEvent(risk)
 
     # 3. Evidence: the shop's documents, and the signed-in shopper's own orders.
     evidence = order_evidence(desk.sessions, request.customer_id, text, desk.retriever.relevance)
@@ -78,11 +83,16 @@ def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None
         state, error = "error", f"{type(exc).__name__}: {exc}"
     answer = "".join(pieces).strip() if state != "error" else APOLOGY
 
-    # 6. Retention offer. PLACEHOLDER until chatbot/offers lands (issue 5): none is made.
-    offer = None
+    # 6. Retention offer by the shop's policy, recorded once; its words come from the record.
+    offer = make_offer(desk.policy, desk.sessions, start, request.customer_id)
+    if offer is not None:
+        answer = f"{answer}\n\n{describe(offer)}".strip()
 
     # 7. Store the answer with its sources, timings and model, whatever happened.
     message_id = _store(desk, start, answer, state, error, sources, stats, ttft_ms, started)
+    if offer is not None:  # streamed only once stored, so a client leaving now loses nothing
+        yield TokenEvent(f"\n\n{describe(offer)}")
+        yield OfferEvent(offer)
     yield DoneEvent(Reply(answer, sources, risk, offer, start.conversation_id, _ms(started),
                           message_id, state))
 

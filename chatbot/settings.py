@@ -82,6 +82,14 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(
         4000, ge=1, le=100_000, description="longest shopper message accepted"
     )
+    risk_cues: Path = Field(
+        REPO_ROOT / "chatbot" / "risk" / "cues.yaml",
+        description="churn-risk cue phrases, competitors and signal weights (YAML)",
+    )
+    offer_policy: Path = Field(
+        REPO_ROOT / "chatbot" / "offers" / "policy.yaml",
+        description="retention offer rules, caps, budget and expiry (YAML)",
+    )
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)
 

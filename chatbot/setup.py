@@ -3,8 +3,9 @@
     python -m chatbot setup
 
 Steps: migrate the database, load the demo shop if the store has no products, convert the
-embedded model once, and bring the knowledge index up to date (incremental: only new or
-changed documents are embedded).
+embedded model once, bring the knowledge index up to date (incremental: only new or changed
+documents are embedded), train the churn-risk model if its cache is missing, and check the
+offer policy.
 """
 
 from __future__ import annotations
@@ -18,8 +19,12 @@ from chatbot.settings import Settings
 
 def setup(settings: Settings) -> None:
     from chatbot.llm.loading import resolve_model_path
+    from chatbot.offers.policy import load_policy
+    from chatbot.risk.scoring import RiskScorer
     from chatbot.store.db import make_engine, migrate, session_factory
     from chatbot.store.models import Product
+    from knowledge.build import build_index
+    from knowledge.embed import Embedder
 
     started = time.perf_counter()
     migrate(settings.database_url)
@@ -39,12 +44,15 @@ def setup(settings: Settings) -> None:
     print(f"model: {resolve_model_path(settings.model, settings.model_cache_dir)}")
 
     # Incremental: a second run finds every document unchanged and embeds nothing.
-    from knowledge.build import build_index
-    from knowledge.embed import Embedder
-
-    report = build_index(settings.docs_dirs, settings.index_dir, Embedder(settings.embedding_model),
-                         sessions, exact_max=settings.exact_index_max_chunks)
+    embedder = Embedder(settings.embedding_model)
+    report = build_index(settings.docs_dirs, settings.index_dir, embedder, sessions,
+                         exact_max=settings.exact_index_max_chunks)
     print("index: " + "\n       ".join(report.lines()))
+
+    scorer = RiskScorer.build(settings, embedder)  # trains and caches the model if missing
+    print(f"risk model: {scorer.model.key} (threshold {scorer.model.combined.threshold:.3f})")
+    print(f"offer policy: {len(load_policy(settings.offer_policy).rules)} rules "
+          f"from {settings.offer_policy}")
     print(f"setup done in {time.perf_counter() - started:.1f} s")
 
 

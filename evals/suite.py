@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_FILE_OFFERS = DATA_DIR / "offer_conversations.jsonl"
 
 
 @dataclass

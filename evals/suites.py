@@ -1,9 +1,13 @@
 """The registry of eval suites: name -> function returning a SuiteResult."""
 
+from evals.offers import offers_suite
 from evals.retrieval import retrieval_suite
 from evals.retrieval_bench import retrieval_bench_suite
+from evals.risk import risk_suite
 
 SUITES = {
     "retrieval": retrieval_suite,
     "retrieval_bench": retrieval_bench_suite,
+    "risk": risk_suite,
+    "offers": offers_suite,
 }

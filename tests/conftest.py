@@ -183,13 +183,24 @@ def tiny_model(tiny_model_dir, tmp_path_factory):
                                     device="cpu"))
 
 
+@pytest.fixture(scope="session")
+def risk_scorer(embedder):
+    """The churn-risk scorer over the cached model (trained once by `make setup`, or here)."""
+    from chatbot.risk.scoring import RiskScorer
+
+    return RiskScorer.build(make_settings(Path("/nonexistent")), embedder)
+
+
 @pytest.fixture
-def make_desk(demo_sessions, retriever, tmp_path):
+def make_desk(demo_sessions, retriever, risk_scorer, tmp_path):
     """Build a Desk over the demo shop with the given loaded model."""
     from chatbot.desk import Desk
     from chatbot.llm.generation import HFGenerator
+    from chatbot.offers.policy import load_policy
 
     def build(loaded, **overrides) -> Desk:
-        return Desk(make_settings(tmp_path, **overrides), demo_sessions, HFGenerator(loaded), retriever)
+        settings = make_settings(tmp_path, **overrides)
+        return Desk(settings, demo_sessions, HFGenerator(loaded), retriever, risk_scorer,
+                    load_policy(settings.offer_policy))
 
     return build

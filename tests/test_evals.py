@@ -65,3 +65,47 @@ def test_benchmark_runs_exact_and_ivf_on_a_small_synthetic_set(retriever, embedd
     assert ivf["p95_ms"] >= ivf["p50_ms"] > 0
     assert hybrid["index"] == f"hybrid over {ivf['index']}" and hybrid["p95_ms"] >= hybrid["p50_ms"] > 0
     assert set(result.metrics) == {"p95_ms_3k", "recall@10_3k", "hybrid_p95_ms_3k"}
+
+
+def test_classification_metrics_on_four_messages():
+    import numpy as np
+
+    from evals.risk import classification_metrics
+
+    labels = np.array([True, True, False, False])
+    probabilities = np.array([0.9, 0.4, 0.6, 0.1])
+    # At 0.5: one true positive, one false positive, one false negative. Of the four
+    # positive/negative pairs, three are ranked the right way round: AUC 3/4.
+    assert classification_metrics(labels, probabilities, 0.5) == pytest.approx(
+        {"precision": 0.5, "recall": 0.5, "f1": 0.5, "roc_auc": 0.75})
+
+
+def test_offer_decision_metrics_on_four_conversations():
+    from evals.offers import score
+
+    conversations = [
+        {"kind": "cancellation", "expect_offer": True, "offer_turn": 0, "expect_handoff": False},
+        {"kind": "escalating", "expect_offer": True, "offer_turn": 2, "expect_handoff": False},
+        {"kind": "offer_begging", "expect_offer": False, "expect_handoff": False},
+        {"kind": "legal", "expect_offer": False, "expect_handoff": True, "handoff_turn": 1},
+    ]
+    outcomes = [{"offer_turn": 0, "handoff_turn": None}, {"offer_turn": 1, "handoff_turn": None},
+                {"offer_turn": 0, "handoff_turn": None}, {"offer_turn": None, "handoff_turn": 1}]
+    metrics = score(conversations, outcomes)
+    # Three offers made, two expected and made (one a turn early), one to a beggar.
+    assert metrics == pytest.approx({
+        "precision": 2 / 3, "recall": 1.0, "offer_turn_accuracy": 0.5, "handoff_precision": 1.0,
+        "handoff_recall": 1.0, "begging_offers": 1, "injection_offers": 0})
+
+
+def test_risk_data_and_scripted_conversations_are_registered_and_valid():
+    from chatbot.risk.model import load_messages
+    from evals.suite import DATA_FILE_OFFERS, load_jsonl
+    from evals.suites import SUITES
+
+    assert {"risk", "offers"} <= set(SUITES)
+    messages = load_messages()
+    assert len(messages) >= 1500 and {m["split"] for m in messages} == {"train", "test"}
+    conversations = load_jsonl(DATA_FILE_OFFERS)
+    assert len(conversations) >= 40
+    assert all("offer_turn" in c for c in conversations if c["expect_offer"])

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from chatbot.errors import InvalidMessage, UnknownCustomer
 from chatbot.pipeline import APOLOGY, reply, turn
-from chatbot.schemas import ChatRequest, DoneEvent, SourcesEvent, TokenEvent
+from chatbot.schemas import ChatRequest, DoneEvent, RiskEvent, SourcesEvent, TokenEvent
 from chatbot.store.models import Conversation, Message
 
 
@@ -36,7 +36,8 @@ def test_bad_input_is_refused_and_stores_nothing(make_desk, tiny_model, request_
 def test_turn_streams_and_stores_both_sides(make_desk, tiny_model):
     desk = make_desk(tiny_model, max_new_tokens=16)
     events = list(turn(ChatRequest("Can I return worn boots?", channel="cli"), desk))
-    assert isinstance(events[0], SourcesEvent) and events[0].sources
+    assert isinstance(events[0], RiskEvent) and events[0].risk.level == "low"
+    assert isinstance(events[1], SourcesEvent) and events[1].sources
     assert any(isinstance(e, TokenEvent) for e in events)
     result = events[-1].reply
     with desk.sessions() as session:

@@ -41,6 +41,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as an aware UTC datetime (SQLite hands back naive ones, all UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 def new_public_id() -> str:
     # Conversation ids are handed to browsers, so they must not be guessable or sequential.
     return uuid.uuid4().hex
@@ -231,7 +236,8 @@ class RiskScore(Base):
     level: Mapped[str] = mapped_column(String(10))
     conversation_score: Mapped[float] = mapped_column(Float)
     conversation_level: Mapped[str] = mapped_column(String(10))
-    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    reasons: Mapped[list[Any]] = mapped_column(default=list)  # the conversation's, so far
+    message_reasons: Mapped[list[Any]] = mapped_column(default=list)  # this message's own
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -255,10 +261,15 @@ class RetentionOffer(Base):
     # What the offer is expected to cost the shop, counted against the monthly budget.
     cost: Mapped[Decimal] = mapped_column(default=Decimal("0"))
     terms: Mapped[str] = mapped_column(Text, default="")
+    # The risk reasons the policy rule matched, so an agent can see why it was made.
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
     state: Mapped[str] = mapped_column(String(10), default="offered", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     expires_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Set by the shop's checkout when the code is used: the order it was used on.
+    redeemed_at: Mapped[datetime | None]
+    redeemed_order: Mapped[str | None] = mapped_column(String(64))
 
 
 class AgentAnnotation(Base):
