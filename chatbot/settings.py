@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     shop_tone: str = Field(
         "friendly, concise and practical", description="how the assistant should sound"
     )
+    exact_index_max_chunks: int = Field(
+        50_000, ge=0,
+        description="chunks up to which the index searches exactly; above it, an IVF index "
+        "tuned at build time to recall@10 >= 0.95 against exact search",
+    )
     top_k: int = Field(4, ge=1, le=20, description="evidence passages per answer")
     max_new_tokens: int = Field(160, ge=8, le=4096, description="upper bound on answer length")
     prompt_token_budget: int = Field(

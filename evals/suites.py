@@ -3,10 +3,12 @@
 from evals.load import load_suite
 from evals.offers import offers_suite
 from evals.retrieval import retrieval_suite
+from evals.retrieval_bench import retrieval_bench_suite
 from evals.risk import risk_suite
 
 SUITES = {
     "retrieval": retrieval_suite,
+    "retrieval_bench": retrieval_bench_suite,
     "risk": risk_suite,
     "offers": offers_suite,
     "load": load_suite,
