@@ -1,5 +1,6 @@
 """The registry of eval suites: name -> function returning a SuiteResult."""
 
+from evals.load import load_suite
 from evals.offers import offers_suite
 from evals.retrieval import retrieval_suite
 from evals.retrieval_bench import retrieval_bench_suite
@@ -10,4 +11,5 @@ SUITES = {
     "retrieval_bench": retrieval_bench_suite,
     "risk": risk_suite,
     "offers": offers_suite,
+    "load": load_suite,
 }
