@@ -7,12 +7,12 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup install evals screenshots clean
+.PHONY: run test setup install evals browser screenshots clean
 
 run: setup
 	$(PY) app.py
 
-test: setup
+test: setup browser
 	$(PY) -m pytest
 
 setup: install
@@ -39,6 +39,24 @@ $(STAMP): pyproject.toml
 
 evals: setup
 	$(PY) -m evals run
+
+# The browser tests and screenshots drive Debian's Chromium through Playwright (never
+# `playwright install`, which downloads a browser build from outside the registries).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; \
+		elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+		else echo "chromium is missing and this user cannot install it: run 'sudo apt-get install -y chromium'" >&2; exit 1; fi; \
+		echo "installing chromium (apt-get) for the browser tests"; \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	}
+	@profile=$$(mktemp -d); \
+	chromium --headless --no-sandbox --disable-gpu --user-data-dir=$$profile --dump-dom about:blank \
+		>/dev/null 2>&1; ok=$$?; rm -rf $$profile; \
+	[ $$ok = 0 ] || { echo "chromium is installed but does not start headless as $$(id -un)" >&2; exit 1; }
+
+screenshots: setup browser
+	$(PY) -m evals.screenshots
 
 clean:
 	rm -rf var

@@ -4,6 +4,8 @@
     python -m chatbot setup        # migrate, load the demo shop, convert the model, build the index
     python -m chatbot migrate      # bring the database schema up to date
     python -m chatbot makemigration "what changed"
+    python -m chatbot create-agent NAME     # an agent console account; asks for a password
+    python -m chatbot mint-token CUSTOMER_ID [--ttl SECONDS]   # a shopper token, as a shop backend would
 """
 
 from __future__ import annotations
@@ -29,6 +31,13 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="upgrade the database schema")
     make = commands.add_parser("makemigration", help="autogenerate a migration from the models")
     make.add_argument("message")
+    agent = commands.add_parser("create-agent", help="create an agent console account")
+    agent.add_argument("name")
+    agent.add_argument("--password-stdin", action="store_true",
+                       help="read the password from standard input instead of prompting")
+    mint = commands.add_parser("mint-token", help="sign a shopper token with CHATBOT_SECRET_KEY")
+    mint.add_argument("customer_id", type=int)
+    mint.add_argument("--ttl", type=int, help="seconds until it expires (CHATBOT_CUSTOMER_TOKEN_TTL_S)")
     args = parser.parse_args(argv)
 
     try:
@@ -38,6 +47,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "ask":
         return _ask(args, settings)
+    if args.command == "create-agent":
+        return _create_agent(args, settings)
+    if args.command == "mint-token":
+        from chatbot.identity import mint_token
+
+        print(mint_token(args.customer_id, settings.secret_key.get_secret_value(),
+                         args.ttl or settings.customer_token_ttl_s))
+        return 0
     if args.command == "setup":
         from chatbot.offers.policy import PolicyError
         from chatbot.risk.lexicon import CuesError
@@ -57,6 +74,28 @@ def main(argv: list[str] | None = None) -> int:
         migrate(settings.database_url)
     else:
         command.revision(alembic_config(settings.database_url), message=args.message, autogenerate=True)
+    return 0
+
+
+def _create_agent(args, settings) -> int:
+    import getpass
+
+    from chatbot.console.accounts import AccountError, create_agent
+    from chatbot.store.db import make_engine, session_factory
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            print("error: the passwords differ", file=sys.stderr)
+            return 1
+    try:
+        create_agent(session_factory(make_engine(settings.database_url)), args.name, password)
+    except AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"agent {args.name!r} created; log in at /agent")
     return 0
 
 

@@ -1,51 +1,223 @@
-"""HTTP API: chat, conversations and health, with the shopper UI mounted at `/`.
+"""HTTP API: chat (JSON or Server-Sent Events), a shopper's conversation, the widget script,
+health and metrics. `create_app` assembles it with the agent console and the Gradio page.
 
 Routes call the pipeline directly; domain errors become HTTP errors here and nowhere else.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import html
+import threading
+import time
 from contextlib import asynccontextmanager
+from dataclasses import asdict
+from functools import partial
+from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, HTTPException, Request
+import anyio
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sse_starlette import EventSourceResponse
+from starlette.middleware.sessions import SessionMiddleware
 
+from chatbot.access import BodySizeLimit, RateLimits, allowed_origins, check_widget_key
+from chatbot.console.routes import current_agent
+from chatbot.console.routes import router as console_router
+from chatbot.desk import Desk
 from chatbot.errors import DeskError
-from chatbot.pipeline import reply
+from chatbot.identity import customer_from_token
+from chatbot.metrics import (
+    RATE_LIMITED,
+    RequestMetrics,
+    metrics_response,
+    observe_turn,
+    watch_queue,
+)
+from chatbot.offers.lifecycle import redeem_offer
+from chatbot.pipeline import turn
 from chatbot.schemas import ChatRequest
 from chatbot.settings import Settings, get_settings
 from chatbot.store.conversations import conversation_transcript
+from chatbot.store.models import Message
+from chatbot.streaming import next_event, run_to_reply, sse_events
+from chatbot.ui import mount_ui
 
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+CONVERSATION_ID = r"^[0-9a-f]{32}$"
 router = APIRouter()
 
 
 class ChatBody(BaseModel):
-    message: str = Field(description="what the shopper wrote")
-    conversation_id: str | None = Field(None, description="continue this conversation")
-    customer_token: str | None = Field(None, description="signed shopper identity from the shop's backend")
+    message: str = Field(description="what the shopper wrote", max_length=100_000)
+    conversation_id: str | None = Field(None, pattern=CONVERSATION_ID,
+                                        description="continue this conversation")
+    customer_token: str | None = Field(None, max_length=4096,
+                                       description="signed shopper identity from the shop's backend")
+
+    @field_validator("message")
+    @classmethod
+    def _storable(cls, text: str) -> str:
+        # Both would fail only at the database, after the shopper was told nothing useful.
+        if "\x00" in text:
+            raise ValueError("the message contains a NUL character")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("the message is not valid Unicode text") from None
+        return text
 
 
-@router.post("/v1/chat")
-async def chat(body: ChatBody, request: Request) -> dict:
+class SourceOut(BaseModel):
+    model_config = ConfigDict(extra="allow")  # the pipeline may say more than the contract
+    doc_id: str
+    title: str
+    score: float
+
+
+class RiskOut(BaseModel):
+    score: float
+    level: str
+    reasons: list[str]
+
+
+class ChatReply(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    answer: str
+    sources: list[SourceOut]
+    risk: RiskOut | None
+    offer: dict | None = Field(description="the retention offer made with this answer, if any")
+    conversation_id: str
+    latency_ms: float
+    message_id: int | None
+    state: str = Field(description="ok | error | cancelled | agent (a person has taken over)")
+
+
+ERRORS = {status: {"description": text, "content": {"application/json": {"example": {"detail": text}}}}
+          for status, text in [(401, "unknown widget key, or a key is needed from this origin"),
+                               (403, "the widget key is not allowed on this page's origin"),
+                               (404, "no such conversation or offer for this shopper"),
+                               (413, "request body too large"),
+                               (422, "the message or a field is not acceptable"),
+                               (429, "rate limit passed; see Retry-After"),
+                               (503, "the model is busy; see Retry-After")]}
+
+
+async def rate_limited(request: Request) -> str | None:
+    """Check the widget key against the page origin and count the request; the key or None."""
+    settings = request.app.state.desk.settings
+    key = check_widget_key(request, settings)
+    try:
+        request.app.state.rate_limits.hit(request.client.host if request.client else "unknown", key)
+    except HTTPException:
+        RATE_LIMITED.inc()
+        raise
+    return key
+
+
+def http_error(exc: DeskError) -> HTTPException:
+    headers = {"Retry-After": "2"} if exc.status == 503 else None
+    return HTTPException(exc.status, str(exc), headers=headers)
+
+
+@router.post("/v1/chat", response_model=ChatReply, responses={
+    200: {"description": "the reply as JSON, or with `Accept: text/event-stream` a stream of "
+                         "`sources`, `risk`, `token`, `offer` and `done` events (then `error` "
+                         "if the turn failed after streaming began)",
+          "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+    **ERRORS})
+async def chat(body: ChatBody, request: Request, key: Annotated[str | None, Depends(rate_limited)]):
     """Answer one shopper message."""
+    started = time.perf_counter()
     desk = request.app.state.desk
+    customer_id = customer_from_token(body.customer_token, desk.settings.secret_key.get_secret_value())
+    streaming = "text/event-stream" in request.headers.get("accept", "")
+    cancel = threading.Event()
+    chat_request = ChatRequest(body.message, body.conversation_id, customer_id,
+                               channel="widget" if key else "api")
+    events = observe_turn(turn(chat_request, desk, cancel), "sse" if streaming else "json",
+                          started, lambda reply: _tokens(desk, reply.message_id))
+    limiter = request.app.state.chat_limiter
     try:
-        result = await run_in_threadpool(
-            reply, ChatRequest(body.message, body.conversation_id, None, channel="api"), desk
-        )
+        # The first step validates and stores the message; its errors are proper HTTP errors.
+        first = await next_event(events, limiter)
+        if streaming:
+            return EventSourceResponse(sse_events(events, first, cancel, limiter), ping=15)
+        reply = await run_to_reply(first, events, limiter)
     except DeskError as exc:
-        raise HTTPException(exc.status, str(exc)) from None
-    return result.to_json()
+        raise http_error(exc) from None
+    return reply.to_json()
 
 
-@router.get("/v1/conversations/{conversation_id}")
-async def conversation(conversation_id: str, request: Request) -> dict:
-    """A shopper's own conversation."""
+def _tokens(desk, message_id: int | None) -> int:
+    if message_id is None:
+        return 0
+    with desk.sessions() as session:
+        message = session.get(Message, message_id)
+        return (message.tokens_generated or 0) if message is not None else 0
+
+
+@router.get("/v1/conversations/{conversation_id}", responses=ERRORS)
+async def conversation(
+    request: Request,
+    conversation_id: Annotated[str, PathParam(pattern=CONVERSATION_ID)],
+    customer_token: Annotated[str | None, Header(alias="X-Customer-Token", max_length=4096)] = None,
+) -> dict:
+    """A conversation with its messages: the shopper's own (by token), or any for an agent."""
+    desk = request.app.state.desk
+    check_widget_key(request, desk.settings)
+    agent = current_agent(request) is not None
+    customer_id = customer_from_token(customer_token, desk.settings.secret_key.get_secret_value())
     try:
-        return conversation_transcript(request.app.state.desk.sessions, conversation_id, None)
+        return await run_in_threadpool(conversation_transcript, desk.sessions, conversation_id,
+                                       customer_id, agent=agent)
     except DeskError as exc:
-        raise HTTPException(exc.status, str(exc)) from None
+        raise http_error(exc) from None
+
+
+class RedeemBody(BaseModel):
+    customer_token: str = Field(max_length=4096, description="token of the customer the offer was made for")
+    order_number: str | None = Field(None, max_length=64, pattern=r"^[\x21-\x7e]+$",
+                                     description="the order the code was used on")
+
+
+class OfferOut(BaseModel):
+    code: str | None
+    kind: str
+    value: float
+    unit: str
+    terms: str
+    expires_at: str | None
+    state: str
+
+
+@router.post("/v1/offers/{code}/redeem", response_model=OfferOut, responses={
+    **ERRORS, 409: {"description": "the offer expired, was declined or is already used"}})
+async def redeem(request: Request, body: RedeemBody,
+                 code: Annotated[str, PathParam(max_length=40, pattern=r"^[A-Za-z0-9_-]+$")],
+                 _key: Annotated[str | None, Depends(rate_limited)]) -> dict:
+    """Use a retention offer's code at the shop's checkout, once, for its own customer."""
+    desk = request.app.state.desk
+    customer_id = customer_from_token(body.customer_token, desk.settings.secret_key.get_secret_value())
+    try:
+        offer = await run_in_threadpool(partial(redeem_offer, desk.sessions, code, customer_id=customer_id,
+                                                order_number=body.order_number))
+    except DeskError as exc:
+        raise http_error(exc) from None
+    return asdict(offer)
+
+
+@router.get("/widget.js", include_in_schema=False)
+async def widget_script() -> FileResponse:
+    """The embeddable chat widget: one <script> tag on the shop's page."""
+    return FileResponse(STATIC_DIR / "widget.js", media_type="text/javascript; charset=utf-8",
+                        headers={"Cache-Control": "public, max-age=300"})
 
 
 @router.get("/healthz")
@@ -53,24 +225,70 @@ async def healthz(request: Request) -> dict:
     """Liveness and what is loaded."""
     desk = request.app.state.desk
     return {"status": "ok", "model": desk.generator.model_id,
-            "chunks": len(desk.retriever.index.chunks)}
+            "adapter": desk.generator.adapter_version, "chunks": len(desk.retriever.index.chunks)}
 
 
-def create_app(settings: Settings | None = None, desk=None) -> FastAPI:
+@router.get("/metrics", include_in_schema=False)
+async def metrics():
+    """Prometheus text: requests, latency, turns, time to first token, tokens, offers, queue."""
+    return metrics_response()
+
+
+@router.get("/widget/demo", include_in_schema=False)
+async def widget_demo(request: Request) -> HTMLResponse:
+    """A bare page with the widget on it, to try the widget without a shop page."""
+    settings = request.app.state.desk.settings
+    key = next(iter(settings.widget_keys), "")
+    return HTMLResponse(WIDGET_DEMO.format(shop=html.escape(settings.shop_name), key=html.escape(key)))
+
+
+WIDGET_DEMO = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>{shop}: widget demo</title></head>
+<body style="font-family:system-ui;max-width:40rem;margin:3rem auto">
+<h1>{shop}</h1><p>This page only carries the chat widget: open it with the button at the bottom right.</p>
+<script src="/widget.js" data-key="{key}" data-title="{shop}" defer></script>
+</body></html>"""
+
+
+def create_app(settings: Settings | None = None, desk: Desk | None = None) -> FastAPI:
     """The ASGI app; the desk (model, index, store) is built at startup unless given."""
-    settings = settings or get_settings()
+    settings = settings or (desk.settings if desk is not None else get_settings())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        if desk is None:
+        built_here = app.state.desk is None
+        if built_here:
             from chatbot.desk import build_desk
 
             app.state.desk = await run_in_threadpool(build_desk, settings)
+        watch_queue(app.state.desk.generator)
         yield
+        close = getattr(app.state.desk.generator, "close", None)
+        if built_here and close is not None:  # a desk we were given is its owner's to close
+            await run_in_threadpool(close)
 
-    app = FastAPI(title=f"{settings.shop_name} customer-service desk", lifespan=lifespan)
+    app = FastAPI(title=f"{settings.shop_name} customer-service desk", lifespan=lifespan,
+                  description="Chat with the shop's assistant; see /widget.js to embed it.")
     app.state.desk = desk
+    app.state.rate_limits = RateLimits.from_settings(settings)
+    app.state.chat_limiter = anyio.CapacityLimiter(settings.max_concurrent_chats)
     app.include_router(router)
-    from chatbot.ui import mount_ui
+    app.include_router(console_router)
+    mount_ui(app, settings)
+    # Outermost last: metrics see every request, sizes are checked before anything reads a body.
+    app.add_middleware(SessionMiddleware, secret_key=session_secret(settings),
+                       session_cookie="shopdesk_agent", max_age=settings.agent_session_minutes * 60,
+                       same_site="lax", https_only=settings.env == "production")
+    app.add_middleware(CORSMiddleware, allow_origins=allowed_origins(settings),
+                       allow_methods=["GET", "POST"], allow_credentials=False, max_age=600,
+                       allow_headers=["Content-Type", "Accept", "X-Widget-Key", "X-Customer-Token"],
+                       expose_headers=["Retry-After"])
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes, prefixes=("/v1/", "/agent"))
+    app.add_middleware(RequestMetrics)
+    return app
 
-    return mount_ui(app)
+
+def session_secret(settings: Settings) -> str:
+    """A key for console session cookies, derived so it never equals the shopper-token key."""
+    secret = settings.secret_key.get_secret_value().encode()
+    return hmac.new(secret, b"agent console sessions", hashlib.sha256).hexdigest()

@@ -28,14 +28,16 @@ class Desk:
 def build_desk(settings: Settings) -> Desk:
     """Connect to the store, load the index and the model (slow parts first to fail fast)."""
     from chatbot.llm.generation import build_generator
+    from chatbot.llm.loading import pick_device
     from chatbot.offers.policy import load_policy
     from chatbot.store.db import make_engine, session_factory
     from knowledge.embed import Embedder
     from knowledge.index import Index
 
     policy = load_policy(settings.offer_policy)  # a broken policy file fails before anything loads
-    index = Index.load(settings.index_dir)
-    embedder = Embedder(settings.embedding_model)
+    device = pick_device(settings.device).type
+    index = Index.load(settings.index_dir, device=device)
+    embedder = Embedder(settings.embedding_model, device=device)
     retriever = Retriever(index, embedder)
     risk = RiskScorer.build(settings, embedder)
     generator = build_generator(settings)

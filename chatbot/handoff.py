@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from chatbot.schemas import Evidence
+from knowledge.retrieval import covers
 
 HANDOFF_REPLY = (
     "I'm sorry, I can't answer that reliably myself and I don't want to guess. "
@@ -53,13 +54,6 @@ _NEEDS_PERSON = {
     for reason, cues in NEEDS_PERSON.items()
 }
 
-# Interim, until knowledge.retrieval.covers() (a fitted relevance) replaces evidence_covers():
-# the best chunk's cosine similarity (all-MiniLM-L6-v2) must reach this. On the dev set it
-# hands off 75% of the unanswerable questions and 16% of the answerable non-order ones
-# (0.52 would reach 92% but refuse 28%); a shopper's own orders always count.
-MIN_COVERING_SCORE = 0.45
-
-
 @dataclass(frozen=True)
 class Handoff:
     reason: str  # a key of NEEDS_PERSON, or "not_covered"
@@ -76,11 +70,9 @@ def needs_person(question: str) -> Handoff | None:
 
 
 def evidence_covers(evidence: list[Evidence]) -> bool:
-    """Whether the evidence is close enough to the question to answer it from.
-
-    One small function so that knowledge.retrieval.covers() can replace it in one line.
-    """
-    return any(e.doc_id.startswith("order/") or e.score >= MIN_COVERING_SCORE for e in evidence)
+    """Whether the evidence is relevant enough to answer from: retrieval's own decision
+    (a relevance fitted on similarity and term coverage, orders scored the same way)."""
+    return covers(evidence)
 
 
 def route(question: str, evidence: list[Evidence]) -> Handoff | None:

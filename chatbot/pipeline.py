@@ -56,7 +56,7 @@ def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None
     yield RiskEvent(risk)
 
     # 3. Evidence: the shop's documents, and the signed-in shopper's own orders.
-    evidence = order_evidence(desk.sessions, request.customer_id, text)
+    evidence = order_evidence(desk.sessions, request.customer_id, text, desk.retriever.relevance)
     evidence += desk.retriever.evidence(text, settings.top_k)
 
     # 4. The prompt, within the token budget.

@@ -17,7 +17,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = REPO_ROOT / "knowledge" / "demo"
 DEFAULT_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-DEV_SECRET = "dev-only-change-me"
+DEV_SECRET = "dev-only-change-me-dev-only-change-me"  # 32+ bytes, as HS256 wants
 
 
 class SettingsError(Exception):
@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     shop_tone: str = Field(
         "friendly, concise and practical", description="how the assistant should sound"
     )
+    exact_index_max_chunks: int = Field(
+        50_000, ge=0,
+        description="chunks up to which the index searches exactly; above it, an IVF index "
+        "tuned at build time to recall@10 >= 0.95 against exact search",
+    )
     top_k: int = Field(4, ge=1, le=20, description="evidence passages per answer")
     max_new_tokens: int = Field(160, ge=8, le=4096, description="upper bound on answer length")
     prompt_token_budget: int = Field(
@@ -107,6 +112,44 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)
+    # Who may call the HTTP API and how often (chatbot/access.py).
+    widget_keys: dict[str, list[str]] = Field(
+        {"pk_demo": ["http://127.0.0.1:7860", "http://localhost:7860"]},
+        description="publishable widget key -> page origins allowed to use it (JSON object)",
+    )
+    rate_limit_per_address: str = Field(
+        "30/minute", description="chat requests per client address, in `limits` notation"
+    )
+    rate_limit_per_key: str = Field(
+        "600/minute", description="chat requests per publishable widget key, in `limits` notation"
+    )
+    rate_limit_storage: str = Field(
+        "memory://", description="`limits` storage URI; redis://host shares counters across processes"
+    )
+    max_request_bytes: int = Field(
+        65_536, ge=1024, description="largest request body accepted by the API and the console"
+    )
+    max_concurrent_chats: int = Field(
+        64, ge=1, description="chat turns run at once; more wait their turn (threads, not the model)"
+    )
+    customer_token_ttl_s: int = Field(
+        3600, ge=1, description="lifetime of shopper tokens minted by `python -m chatbot mint-token`"
+    )
+    agent_session_minutes: int = Field(
+        480, ge=1, description="an agent console login expires after this long"
+    )
+    example_questions: list[str] = Field(
+        [
+            "How long do I have to return an item?",
+            "Do you ship to Canada, and how much does it cost?",
+            "Where is my last order?",
+            "What does the warranty cover?",
+        ],
+        description="example questions shown on the chat page (JSON list)",
+    )
+    demo_sign_in: bool | None = Field(
+        None, description="offer 'sign in as a demo customer' on the chat page; default: on in dev"
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -114,6 +157,17 @@ class Settings(BaseSettings):
         if url and not url.startswith(("sqlite", "postgresql")):
             raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
         return url
+
+    @field_validator("rate_limit_per_address", "rate_limit_per_key")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError("must look like '30/minute' or '5/second;100/hour'") from None
+        return value
 
     @model_validator(mode="after")
     def _fill_paths(self) -> Settings:
@@ -125,6 +179,8 @@ class Settings(BaseSettings):
         self.index_dir = self.index_dir or self.home / "index"
         if self.env == "production" and self.secret_key.get_secret_value() == DEV_SECRET:
             raise ValueError("CHATBOT_SECRET_KEY must be set to a real secret in production")
+        if self.demo_sign_in is None:
+            self.demo_sign_in = self.env == "dev"
         return self
 
 

@@ -3,8 +3,9 @@
     python -m chatbot setup
 
 Steps: migrate the database, load the demo shop if the store has no products, convert the
-embedded model once, build the knowledge index if there is none, train the churn-risk model
-if its cache is missing, and check the offer policy.
+embedded model once, bring the knowledge index up to date (incremental: only new or changed
+documents are embedded), train the churn-risk model if its cache is missing, and check the
+offer policy.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ def setup(settings: Settings) -> None:
     from chatbot.risk.scoring import RiskScorer
     from chatbot.store.db import make_engine, migrate, session_factory
     from chatbot.store.models import Product
+    from knowledge.build import build_index
     from knowledge.embed import Embedder
-    from knowledge.index import MANIFEST_FILE
 
     started = time.perf_counter()
     migrate(settings.database_url)
@@ -42,14 +43,11 @@ def setup(settings: Settings) -> None:
 
     print(f"model: {resolve_model_path(settings.model, settings.model_cache_dir)}")
 
+    # Incremental: a second run finds every document unchanged and embeds nothing.
     embedder = Embedder(settings.embedding_model)
-    if (settings.index_dir / MANIFEST_FILE).exists():
-        print(f"index: present in {settings.index_dir}")
-    else:
-        from knowledge.build import build_index
-
-        report = build_index(settings.docs_dirs, settings.index_dir, embedder, sessions)
-        print("index: " + "\n       ".join(report.lines()))
+    report = build_index(settings.docs_dirs, settings.index_dir, embedder, sessions,
+                         exact_max=settings.exact_index_max_chunks)
+    print("index: " + "\n       ".join(report.lines()))
 
     scorer = RiskScorer.build(settings, embedder)  # trains and caches the model if missing
     print(f"risk model: {scorer.model.key} (threshold {scorer.model.combined.threshold:.3f})")

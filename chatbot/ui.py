@@ -1,32 +1,99 @@
-"""The shopper chat page (Gradio) at `/`: a thin adapter over the streaming pipeline."""
+"""The shopper chat page (Gradio) at `/`: a thin adapter over the streaming pipeline.
+
+Answers stream in, with their sources underneath and any retention offer as a card. When
+CHATBOT_DEMO_SIGN_IN is on (the default in dev), a selector signs the page in as one of the
+demo shop's customers, to try order questions; otherwise every chat here is anonymous.
+"""
 
 from __future__ import annotations
 
 import gradio as gr
 from fastapi import FastAPI
+from sqlalchemy import func, select
 
+from chatbot.errors import DeskError
 from chatbot.pipeline import turn
-from chatbot.schemas import ChatRequest, DoneEvent, TokenEvent
+from chatbot.schemas import ChatRequest, DoneEvent, Offer, Reply, TokenEvent
+from chatbot.settings import Settings
+from chatbot.store.models import Customer, Order
+
+ANONYMOUS = 0  # the selector's value for "not signed in"
+DEMO_CUSTOMERS = 12
+AGENT_NOTE = "A person from the shop is looking after this conversation and will answer here."
 
 
-def build_ui(app: FastAPI) -> gr.Blocks:
-    def respond(message: str, history: list, conversation_id: str | None):
+def offer_card(offer: Offer) -> str:
+    """An offer as a Markdown card: what it is, the code to use, and the terms."""
+    lines = [f"**A thank-you from us: {offer.kind.replace('_', ' ')}"
+             + (f" ({offer.value:g} {offer.unit})" if offer.value else "") + "**"]
+    if offer.code:
+        lines.append(f"Code: `{offer.code}`")
+    if offer.expires_at:
+        lines.append(f"Valid until {offer.expires_at[:10]}")
+    if offer.terms:
+        lines.append(offer.terms)
+    return "\n".join(f"> {line}  " for line in lines)
+
+
+def render_reply(reply: Reply) -> str:
+    """The finished answer, its sources, and the offer card, as one chat message."""
+    parts = [reply.answer or (AGENT_NOTE if reply.state == "agent" else "")]
+    if reply.sources:
+        cited = " · ".join(f"[{n}] {s.title}" for n, s in enumerate(reply.sources, 1))
+        parts.append(f"<small>Sources: {cited}</small>")
+    if reply.offer is not None:
+        parts.append(offer_card(reply.offer))
+    return "\n\n".join(p for p in parts if p)
+
+
+def demo_customers(app: FastAPI) -> list[tuple[str, int]]:
+    """Selector choices: anonymous, then demo customers who have orders to ask about."""
+    with app.state.desk.sessions() as session:
+        rows = session.execute(
+            select(Customer.id, Customer.name, func.count(Order.id))
+            .join(Order, Order.customer_id == Customer.id)
+            .group_by(Customer.id, Customer.name).order_by(Customer.id).limit(DEMO_CUSTOMERS)
+        ).all()
+    return [("Not signed in", ANONYMOUS)] + [
+        (f"{name} (customer {cid}, {orders} order{'s' * (orders != 1)})", cid) for cid, name, orders in rows
+    ]
+
+
+def build_ui(app: FastAPI, settings: Settings) -> gr.Blocks:
+    """The chat page; the desk is looked up per message, so it may be built after the page."""
+
+    def respond(message: str, history: list, customer_id: int | None, state: dict):
+        customer_id = (customer_id or None) if settings.demo_sign_in else None
+        # A conversation belongs to one shopper: switching who is signed in starts a new one.
+        conversation_id = state.get("conversation_id") if state.get("customer_id") == customer_id else None
         answer = ""
-        request = ChatRequest(message, conversation_id, None, channel="ui")
-        for event in turn(request, app.state.desk):
-            if isinstance(event, TokenEvent):
-                answer += event.text
-                yield answer, conversation_id
-            elif isinstance(event, DoneEvent):
-                sources = "\n".join(f"[{n}] {s.title}" for n, s in enumerate(event.reply.sources, 1))
-                yield f"{event.reply.answer}\n\n{sources}".strip(), event.reply.conversation_id
+        try:
+            for event in turn(ChatRequest(message, conversation_id, customer_id, channel="ui"),
+                              app.state.desk):
+                if isinstance(event, TokenEvent):
+                    answer += event.text
+                    yield answer, state
+                elif isinstance(event, DoneEvent):
+                    yield render_reply(event.reply), {"conversation_id": event.reply.conversation_id,
+                                                      "customer_id": customer_id}
+        except DeskError as exc:
+            raise gr.Error(str(exc)) from None
 
-    with gr.Blocks(title="Shop assistant") as demo:
-        conversation_id = gr.State(None)
-        gr.ChatInterface(respond, additional_inputs=[conversation_id],
-                         additional_outputs=[conversation_id])
+    with gr.Blocks(title=f"{settings.shop_name} assistant") as demo:
+        gr.Markdown(f"## {settings.shop_name} · ask us anything")
+        state = gr.State({"conversation_id": None, "customer_id": None})
+        customer = gr.Dropdown([("Not signed in", ANONYMOUS)], value=ANONYMOUS,
+                               label="Sign in as a demo customer (try order questions)",
+                               visible=bool(settings.demo_sign_in), interactive=True)
+        gr.ChatInterface(respond, additional_inputs=[customer, state], additional_outputs=[state],
+                         examples=[[q, None, None] for q in settings.example_questions],
+                         run_examples_on_click=True, fill_height=False,
+                         concurrency_limit=settings.max_concurrent_chats)
+        if settings.demo_sign_in:
+            demo.load(lambda: gr.Dropdown(choices=demo_customers(app)), outputs=customer)
     return demo
 
 
-def mount_ui(app: FastAPI) -> FastAPI:
-    return gr.mount_gradio_app(app, build_ui(app), path="/")
+def mount_ui(app: FastAPI, settings: Settings) -> FastAPI:
+    """Mount the chat page at `/` (after every other route, which therefore wins)."""
+    return gr.mount_gradio_app(app, build_ui(app, settings), path="/")

@@ -51,7 +51,9 @@ def answer_question(question: dict, generator, context: Context) -> dict:
     from knowledge.orders import order_evidence
 
     settings, text = context.settings, question["question"]
-    evidence = order_evidence(context.sessions, question.get("customer_id"), text)
+    # Exactly step 3 of the pipeline.
+    evidence = order_evidence(context.sessions, question.get("customer_id"), text,
+                              context.retriever.relevance)
     evidence += context.retriever.evidence(text, settings.top_k)
     prompt = build_prompt(text, evidence, [], tokenizer=generator.tokenizer, shop=settings.shop_name,
                           tone=settings.shop_tone, budget=settings.prompt_token_budget)

@@ -1,7 +1,8 @@
 """Command line for shop knowledge.
 
-    python -m knowledge build [--source DIR ...] [--index DIR] [--no-catalog]
-    python -m knowledge query "TEXT" [--k 5] [--index DIR] [--json]
+    python -m knowledge build [--source DIR ...] [--index DIR] [--no-catalog] [--full]
+    python -m knowledge query "TEXT" [--k 5] [--index DIR] [--mode hybrid|dense|keyword]
+                              [--doc-type T ...] [--category C ...] [--json]
     python -m knowledge load-shop [--from DIR]
 """
 
@@ -16,60 +17,77 @@ from chatbot.settings import SettingsError, get_settings
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.command == "load-shop":
+        return _load_shop(args, settings)
+    from knowledge.embed import Embedder
+
+    embedder = Embedder(settings.embedding_model)
+    if args.command == "build":
+        return _build(args, settings, embedder)
+    return _query(args, settings, embedder)
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m knowledge", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("build", help="index shop documents and the product catalog")
     build.add_argument("--source", type=Path, action="append", help="folder of documents (repeatable)")
     build.add_argument("--index", type=Path, help="index folder (default CHATBOT_INDEX_DIR)")
     build.add_argument("--no-catalog", action="store_true", help="leave out the store's products")
+    build.add_argument("--full", action="store_true", help="re-embed everything, not only what changed")
     query = commands.add_parser("query", help="show the chunks that best match a question")
     query.add_argument("text")
     query.add_argument("--k", type=int, default=5)
     query.add_argument("--index", type=Path)
+    query.add_argument("--mode", choices=("hybrid", "dense", "keyword"), default="hybrid")
+    query.add_argument("--doc-type", action="append", help="only these document types (repeatable)")
+    query.add_argument("--category", action="append", help="only these product categories (repeatable)")
     query.add_argument("--json", action="store_true")
     load = commands.add_parser("load-shop", help="import products, customers and orders JSON")
     load.add_argument("--from", dest="folder", type=Path)
-    args = parser.parse_args(argv)
+    return parser
 
-    try:
-        settings = get_settings()
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+
+def _load_shop(args, settings) -> int:
     from chatbot.store.db import make_engine, migrate, session_factory
+    from knowledge.shop_data import ShopDataError, load_shop
 
-    if args.command == "load-shop":
-        from knowledge.shop_data import ShopDataError, load_shop
+    migrate(settings.database_url)
+    try:
+        counts = load_shop(session_factory(make_engine(settings.database_url)),
+                           args.folder or settings.demo_store_dir)
+    except ShopDataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print("loaded " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+    return 0
 
+
+def _build(args, settings, embedder) -> int:
+    from chatbot.store.db import make_engine, migrate, session_factory
+    from knowledge.build import SourceMissing, build_index
+
+    sessions = None
+    if not args.no_catalog:
         migrate(settings.database_url)
-        try:
-            counts = load_shop(session_factory(make_engine(settings.database_url)),
-                               args.folder or settings.demo_store_dir)
-        except ShopDataError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-        print("loaded " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
-        return 0
+        sessions = session_factory(make_engine(settings.database_url))
+    try:
+        report = build_index(args.source or settings.docs_dirs, args.index or settings.index_dir,
+                             embedder, sessions, exact_max=settings.exact_index_max_chunks, full=args.full)
+    except SourceMissing as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(report.lines()))
+    return 0
 
-    from knowledge.embed import Embedder
 
-    embedder = Embedder(settings.embedding_model)
-    if args.command == "build":
-        from knowledge.build import SourceMissing, build_index
-
-        sessions = None
-        if not args.no_catalog:
-            migrate(settings.database_url)
-            sessions = session_factory(make_engine(settings.database_url))
-        try:
-            report = build_index(args.source or settings.docs_dirs, args.index or settings.index_dir,
-                                 embedder, sessions)
-        except SourceMissing as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-        print("\n".join(report.lines()))
-        return 0
-
+def _query(args, settings, embedder) -> int:
     from knowledge.index import Index, IndexNotBuilt
     from knowledge.retrieval import Retriever
 
@@ -78,15 +96,16 @@ def main(argv: list[str] | None = None) -> int:
     except IndexNotBuilt as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    hits = Retriever(index, embedder).search(args.text, args.k)
+    hits = Retriever(index, embedder).search(args.text, args.k, mode=args.mode,
+                                             doc_types=args.doc_type, categories=args.category)
     if args.json:
         print(json.dumps([{"doc_id": h.chunk.doc_id, "title": h.chunk.title, "section": h.chunk.section,
-                           "score": round(h.score, 4), "text": h.chunk.text} for h in hits], indent=2))
-    else:
-        for rank, hit in enumerate(hits, 1):
-            print(f"{rank}. [{hit.score:.3f}] {hit.chunk.doc_id} — {hit.chunk.title}"
-                  f"{' > ' + hit.chunk.section if hit.chunk.section else ''}")
-            print("   " + hit.chunk.text[:200].replace("\n", " "))
+                           "score": round(h.score, 4), "similarity": round(h.similarity, 4),
+                           "coverage": round(h.coverage, 4), "text": h.chunk.text} for h in hits], indent=2))
+        return 0
+    for rank, hit in enumerate(hits, 1):
+        print(f"{rank}. [{hit.score:.3f}] {hit.chunk.doc_id} — {hit.chunk.heading}")
+        print("   " + hit.chunk.text[:200].replace("\n", " "))
     return 0
 
 

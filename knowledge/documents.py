@@ -6,7 +6,8 @@ sources, evals and the fine-tuning data all refer to.
 
 from __future__ import annotations
 
-import re
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,8 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from chatbot.store.models import Order, Product
-
-TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
 
 
 @dataclass(frozen=True)
@@ -26,6 +25,12 @@ class Document:
     doc_type: str  # policies, faq, product, order, ...: used for filters and citations
     metadata: dict = field(default_factory=dict)
 
+    @property
+    def content_hash(self) -> str:
+        """A fingerprint of everything chunking reads, so a rebuild can tell what changed."""
+        content = json.dumps([self.title, self.text, self.doc_type, self.metadata], sort_keys=True)
+        return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
 
 @dataclass(frozen=True)
 class Skipped:
@@ -34,30 +39,25 @@ class Skipped:
 
 
 def read_folder(folder: Path) -> tuple[list[Document], list[Skipped]]:
-    """Every readable text document under folder, and the files skipped with the reason."""
+    """Every readable document under folder, and what was skipped with the reason."""
+    from knowledge.readers import Unreadable, read_file
+
     documents, skipped = [], []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         relative = path.relative_to(folder)
-        if path.suffix.lower() not in TEXT_SUFFIXES:
-            skipped.append(Skipped(str(relative), f"unsupported file type {path.suffix!r}"))
-            continue
+        if any(part.startswith(".") for part in relative.parts):
+            continue  # .git, .DS_Store and editors' swap files are not shop content
         try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            skipped.append(Skipped(str(relative), "not UTF-8 text"))
+            found, bad_records = read_file(path, relative)
+        except Unreadable as exc:
+            skipped.append(Skipped(relative.as_posix(), str(exc)))
             continue
-        if not text.strip():
-            skipped.append(Skipped(str(relative), "empty"))
+        except OSError as exc:
+            skipped.append(Skipped(relative.as_posix(), f"cannot be read ({exc.strerror})"))
             continue
-        doc_id = relative.with_suffix("").as_posix()
-        doc_type = relative.parts[0] if len(relative.parts) > 1 else relative.stem
-        documents.append(Document(doc_id, _title(text, path), text, doc_type))
+        documents += found
+        skipped += [Skipped(where, reason) for where, reason in bad_records]
     return documents, skipped
-
-
-def _title(text: str, path: Path) -> str:
-    heading = re.search(r"^#\s+(.+)$", text, flags=re.MULTILINE)
-    return heading.group(1).strip() if heading else path.stem.replace("-", " ").capitalize()
 
 
 def catalog_documents(session: Session) -> list[Document]:
@@ -69,8 +69,17 @@ def catalog_documents(session: Session) -> list[Document]:
 
 
 def product_document(product: Product) -> Document:
-    in_stock = [f"{v.size} / {v.colour} ({v.stock} in stock)" for v in product.variants if v.stock > 0]
-    sold_out = [f"{v.size} / {v.colour}" for v in product.variants if v.stock <= 0]
+    """A product as one short document (one product, one chunk): sizes that share their
+    in-stock colours are listed together."""
+    colours: dict[str, list[str]] = {}
+    for variant in product.variants:
+        if variant.stock > 0:
+            colours.setdefault(variant.size, []).append(variant.colour)
+    sizes_by_colours: dict[tuple[str, ...], list[str]] = {}  # sizes that share their colours
+    for size, available in colours.items():
+        sizes_by_colours.setdefault(tuple(available), []).append(size)
+    in_stock = "; ".join(f"{', '.join(sizes)} ({', '.join(c)})" for c, sizes in sizes_by_colours.items())
+    sold_out = [size for size in dict.fromkeys(v.size for v in product.variants) if size not in colours]
     lines = [
         f"# {product.name}",
         f"SKU: {product.sku}",
@@ -80,8 +89,8 @@ def product_document(product: Product) -> Document:
         f"Materials: {product.materials}" if product.materials else "",
         f"Care: {product.care}" if product.care else "",
         *(f"{name}: {value}" for name, value in product.specs.items()),
-        "Sizes and colours: " + ("; ".join(in_stock) if in_stock else "none in stock"),
-        f"Out of stock: {'; '.join(sold_out)}" if sold_out else "",
+        f"In stock: {in_stock or 'nothing'}",
+        f"Sold out sizes: {', '.join(sold_out)}" if sold_out else "",
     ]
     text = "\n".join(line for line in lines if line)
     return Document(

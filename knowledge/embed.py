@@ -35,6 +35,11 @@ class Embedder:
         self.model_id = model
         self._model = SentenceTransformer(path, device=device)
         self.dim = self._model.get_embedding_dimension()
+        self.max_tokens = self._model.max_seq_length
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces the model reads for text, not counting its special tokens."""
+        return len(self._model.tokenizer.tokenize(text))
 
     def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
         """(len(texts), dim) float32 unit vectors."""

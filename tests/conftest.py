@@ -158,21 +158,9 @@ def smollm2(smollm2_dir, tmp_path_factory):
 def tiny_model_dir(smollm2_dir, tmp_path_factory) -> Path:
     """A randomly initialised two-layer Llama with SmolLM2's tokenizer: real transformers
     code paths in milliseconds, for tests about plumbing rather than answer quality."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    from evals.tiny_model import build_tiny_llama
 
-    torch.manual_seed(0)
-    tokenizer = AutoTokenizer.from_pretrained(smollm2_dir)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=True,
-    )
-    folder = tmp_path_factory.mktemp("tiny-llama")
-    LlamaForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    return build_tiny_llama(smollm2_dir, tmp_path_factory.mktemp("tiny-llama"))
 
 
 @pytest.fixture(scope="session")
@@ -211,3 +199,23 @@ def make_desk(demo_sessions, retriever, risk_scorer, tmp_path):
     yield build
     for generator in generators:  # stop their worker threads
         generator.close()
+
+
+@pytest.fixture
+def api_app(make_desk, tiny_model):
+    """The whole HTTP app (API, console, chat page) over the demo shop with the tiny model."""
+    from chatbot.api import create_app
+
+    def build(**overrides):
+        return create_app(desk=make_desk(tiny_model, **{"max_new_tokens": 12, **overrides}))
+
+    return build
+
+
+@pytest.fixture
+def client(api_app):
+    """A test client of the app with default settings (startup and shutdown run)."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(api_app()) as test_client:
+        yield test_client

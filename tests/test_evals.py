@@ -72,6 +72,33 @@ def test_answer_and_latency_suites_are_registered():
     assert {"retrieval", "answers", "latency"} <= set(SUITES)
 
 
+def test_reciprocal_rank_fusion_rewards_agreement():
+    from evals.retrieval import reciprocal_rank_fusion
+
+    assert reciprocal_rank_fusion([["a", "b", "c"], ["b", "c", "a"]])[0] == "b"
+    assert reciprocal_rank_fusion([["a"], []]) == ["a"]
+
+
+def test_benchmark_runs_exact_and_ivf_on_a_small_synthetic_set(retriever, embedder):
+    import numpy as np
+
+    from evals.retrieval_bench import benchmark, synthetic_vectors
+
+    index = retriever.index
+    seeds = index.stored_vectors(list(range(20)))  # a few seeds: their texts are embedded for throughput
+    vectors, origins = synthetic_vectors(seeds, 500)
+    assert vectors.shape == (500, seeds.shape[1]) and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    assert (vectors * seeds[origins]).sum(axis=1).min() > 0.5  # each stays near its main seed
+    questions = [q["question"] for q in dev_questions()[:6]]
+    result = benchmark((3000,), seeds, questions, embedder, index.chunks[:20], exact_max=1000)
+    exact, ivf, hybrid = result.rows
+    assert exact["index"] == "exact" and exact["recall@10"] == 1.0
+    assert ivf["index"].startswith("ivf") and 0 <= ivf["recall@10"] <= 1 and ivf["build_recall@10"] >= 0.9
+    assert ivf["p95_ms"] >= ivf["p50_ms"] > 0
+    assert hybrid["index"] == f"hybrid over {ivf['index']}" and hybrid["p95_ms"] >= hybrid["p50_ms"] > 0
+    assert set(result.metrics) == {"p95_ms_3k", "recall@10_3k", "hybrid_p95_ms_3k"}
+
+
 def test_classification_metrics_on_four_messages():
     import numpy as np
 

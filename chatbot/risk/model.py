@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,7 +104,9 @@ def load_or_train(
     rows = [row for row in load_messages() if row["split"] == "train"]
     texts = [row["text"] for row in rows]
     if progress:
-        print(f"risk model: training on {len(rows)} labeled messages (cached in {path.parent})")
+        # stderr: stdout belongs to the command's own output (`ask --json` prints JSON there).
+        print(f"risk model: training on {len(rows)} labeled messages (cached in {path.parent})",
+              file=sys.stderr)
     embeddings = embedder.embed(texts, progress=progress)
     model = train(
         embeddings,

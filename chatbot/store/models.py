@@ -214,6 +214,8 @@ class Message(Base):
     tokens_generated: Mapped[int | None]
     # What the guardrails did to this answer (hand-off, regenerated, fallback), if anything.
     guardrail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Agent turns only: the person (agent account name) who wrote it.
+    agent: Mapped[str | None] = mapped_column(String(100))
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 

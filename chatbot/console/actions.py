@@ -1,0 +1,82 @@
+"""What an agent does to a conversation: take it over from the bot (the pipeline then stays
+quiet), reply to the shopper as a person, hand it back, and correct a bot answer so the
+correction lands in the next fine-tuning set (finetune/ reads AgentAnnotation).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from chatbot.errors import ConversationNotFound, DeskError, InvalidMessage
+from chatbot.store.db import transaction
+from chatbot.store.models import AgentAnnotation, Conversation, Message, utcnow
+
+MAX_AGENT_TEXT = 10_000
+
+
+class NotABotAnswer(DeskError):
+    """Only the bot's own answers can be corrected."""
+
+    status = 422
+
+
+def take_over(sessions: sessionmaker[Session], conversation_id: str) -> None:
+    """A person answers this conversation from now on; the bot stops."""
+    _set_state(sessions, conversation_id, "agent")
+
+
+def hand_back(sessions: sessionmaker[Session], conversation_id: str) -> None:
+    """The bot answers this conversation again."""
+    _set_state(sessions, conversation_id, "bot")
+
+
+def _set_state(sessions: sessionmaker[Session], conversation_id: str, state: str) -> None:
+    with transaction(sessions) as session:
+        conversation = _conversation(session, conversation_id)
+        conversation.state = state
+        conversation.updated_at = utcnow()
+
+
+def agent_reply(sessions: sessionmaker[Session], conversation_id: str, agent: str, text: str) -> int:
+    """Store a person's reply (role "agent"); the shopper's widget shows it. Takes over first."""
+    text = _clean(text)
+    with transaction(sessions) as session:
+        conversation = _conversation(session, conversation_id)
+        # Replying as a person means the bot must not answer over them.
+        conversation.state = "agent"
+        conversation.updated_at = utcnow()
+        message = Message(conversation_id=conversation_id, role="agent", text=text, agent=agent)
+        session.add(message)
+        session.flush()
+        return message.id
+
+
+def correct_answer(sessions: sessionmaker[Session], conversation_id: str, message_id: int, agent: str,
+                   corrected_text: str, note: str | None = None) -> int:
+    """Record what the bot should have said; the fine-tuning data builder reads these."""
+    corrected_text = _clean(corrected_text)
+    with transaction(sessions) as session:
+        message = session.get(Message, message_id)
+        if message is None or message.conversation_id != conversation_id or message.role != "assistant":
+            raise NotABotAnswer(f"message {message_id} is not a bot answer in this conversation")
+        annotation = AgentAnnotation(message_id=message_id, agent=agent, kind="correction",
+                                     corrected_text=corrected_text, note=(note or "").strip() or None)
+        session.add(annotation)
+        session.flush()
+        return annotation.id
+
+
+def _conversation(session: Session, conversation_id: str) -> Conversation:
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise ConversationNotFound(f"conversation {conversation_id} not found")
+    return conversation
+
+
+def _clean(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise InvalidMessage("the text is empty")
+    if len(text) > MAX_AGENT_TEXT:
+        raise InvalidMessage(f"the text is {len(text)} characters; the limit is {MAX_AGENT_TEXT}")
+    return text

@@ -1,0 +1,207 @@
+"""The agent console's pages at /agent: login, the filtered conversation list, a transcript
+with its risk chart, and the forms to take over, reply, hand back, correct and export.
+
+Server-rendered with Jinja2 (autoescaped). Logins live in a signed session cookie that
+expires CHATBOT_AGENT_SESSION_MINUTES after login; SameSite=Lax keeps other sites' forms
+from posting with it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from chatbot.console.accounts import agent_exists, authenticate
+from chatbot.console.actions import agent_reply, correct_answer, hand_back, take_over
+from chatbot.console.review import (
+    NO_OFFER,
+    ReviewFilter,
+    conversation_review,
+    export_conversations,
+    list_conversations,
+    risk_series,
+)
+from chatbot.console.risk_plot import risk_svg
+from chatbot.errors import DeskError
+from chatbot.offers.console import budget_spend
+from chatbot.store.models import OFFER_STATES, RISK_LEVELS
+
+SESSION_KEY = "agent"
+router = APIRouter(prefix="/agent", include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+
+
+def current_agent(request: Request) -> str | None:
+    """The logged-in agent's name, or None when there is no unexpired login."""
+    login = request.session.get(SESSION_KEY) if "session" in request.scope else None
+    if not isinstance(login, dict) or login.get("expires", 0) < time.time():
+        if "session" in request.scope:
+            request.session.pop(SESSION_KEY, None)
+        return None
+    return login.get("name")
+
+
+async def require_agent(request: Request) -> str:
+    """The logged-in agent; anyone else is sent to the login page."""
+    name = current_agent(request)
+    if name is None or not await run_in_threadpool(agent_exists, request.app.state.desk.sessions, name):
+        raise HTTPException(303, "login required", headers={"Location": "/agent/login"})
+    return name
+
+
+Agent = Annotated[str, Depends(require_agent)]
+
+
+@router.get("/login")
+async def login_page(request: Request):
+    return templates.TemplateResponse(request, "login.html", {"error": None})
+
+
+@router.post("/login")
+async def login(request: Request, username: Annotated[str, Form(max_length=100)],
+                password: Annotated[str, Form(max_length=1000)]):
+    name = await run_in_threadpool(authenticate, request.app.state.desk.sessions, username, password)
+    if name is None:
+        return templates.TemplateResponse(request, "login.html", {"error": "Wrong name or password."},
+                                          status_code=401)
+    minutes = request.app.state.desk.settings.agent_session_minutes
+    request.session[SESSION_KEY] = {"name": name, "expires": time.time() + minutes * 60}
+    return RedirectResponse("/agent", status_code=303)
+
+
+@router.post("/logout")
+async def logout(request: Request):
+    request.session.clear()
+    return RedirectResponse("/agent/login", status_code=303)
+
+
+def _filters(request: Request) -> tuple[ReviewFilter, list[str]]:
+    """The list filters from the query string; unusable values are reported, not fatal."""
+    query, problems = request.query_params, []
+    risk = query.get("risk") or None
+    offer = query.get("offer") or None
+    if risk not in (None, *RISK_LEVELS):
+        problems.append(f"unknown risk level {risk!r}")
+        risk = None
+    if offer not in (None, NO_OFFER, *OFFER_STATES):
+        problems.append(f"unknown offer state {offer!r}")
+        offer = None
+    days = {}
+    for name in ("since", "until"):
+        try:
+            days[name] = date.fromisoformat(query[name]) if query.get(name) else None
+        except ValueError:
+            problems.append(f"{name} must be a date like 2025-03-31")
+            days[name] = None
+    text = (query.get("q") or "").strip()[:200] or None
+    return ReviewFilter(risk, offer, days["since"], days["until"], text), problems
+
+
+@router.get("")
+async def conversation_list(request: Request, agent: Agent):
+    filters, problems = _filters(request)
+    desk = request.app.state.desk
+    rows = await run_in_threadpool(list_conversations, desk.sessions, filters)
+    budget = await run_in_threadpool(budget_spend, desk.sessions, desk.policy)
+    return templates.TemplateResponse(request, "list.html", {
+        "agent": agent, "rows": rows, "filters": filters, "problems": problems, "budget": budget,
+        "risk_levels": RISK_LEVELS, "offer_states": (NO_OFFER, *OFFER_STATES),
+        "query": request.url.query,
+    })
+
+
+@router.get("/export.{fmt}")
+async def export(request: Request, agent: Agent, fmt: str):
+    if fmt not in ("jsonl", "csv"):
+        raise HTTPException(404, "export as .jsonl or .csv")
+    filters, _ = _filters(request)
+    conversations = await run_in_threadpool(export_conversations, request.app.state.desk.sessions,
+                                            filters)
+    body = _jsonl(conversations) if fmt == "jsonl" else _csv(conversations)
+    media = "application/x-ndjson" if fmt == "jsonl" else "text/csv; charset=utf-8"
+    return Response(body, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="transcripts.{fmt}"'})
+
+
+def _jsonl(conversations: list[dict]) -> str:
+    return "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in conversations)
+
+
+CSV_COLUMNS = ("conversation_id", "customer_id", "channel", "conversation_state", "risk_level",
+               "message_id", "role", "state", "created_at", "text", "message_risk", "sources",
+               "corrected_text")
+
+
+def _csv(conversations: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for c in conversations:
+        for m in c["messages"]:
+            corrections = [x["corrected_text"] for x in m["corrections"] if x["corrected_text"]]
+            writer.writerow([
+                c["id"], (c["customer"] or {}).get("id", ""), c["channel"], c["state"], c["risk_level"],
+                m["id"], m["role"], m["state"], m["created_at"], m["text"],
+                "" if m["risk"] is None else m["risk"]["score"],
+                " ".join(s.get("doc_id", "") for s in m["sources"]),
+                corrections[-1] if corrections else "",
+            ])
+    return out.getvalue()
+
+
+@router.get("/conversations/{conversation_id}")
+async def conversation_page(request: Request, agent: Agent, conversation_id: str):
+    review = await _review(request, conversation_id)
+    return templates.TemplateResponse(request, "conversation.html", {
+        "agent": agent, "c": review, "risk_chart": risk_svg(risk_series(review)),
+    })
+
+
+async def _review(request: Request, conversation_id: str) -> dict:
+    try:
+        return await run_in_threadpool(conversation_review, request.app.state.desk.sessions,
+                                       conversation_id)
+    except DeskError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
+
+
+async def _act(request: Request, conversation_id: str, action, *args) -> RedirectResponse:
+    try:
+        await run_in_threadpool(action, request.app.state.desk.sessions, *args)
+    except DeskError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
+    return RedirectResponse(f"/agent/conversations/{conversation_id}", status_code=303)
+
+
+@router.post("/conversations/{conversation_id}/take-over")
+async def take_over_page(request: Request, agent: Agent, conversation_id: str):
+    return await _act(request, conversation_id, take_over, conversation_id)
+
+
+@router.post("/conversations/{conversation_id}/hand-back")
+async def hand_back_page(request: Request, agent: Agent, conversation_id: str):
+    return await _act(request, conversation_id, hand_back, conversation_id)
+
+
+@router.post("/conversations/{conversation_id}/reply")
+async def reply_page(request: Request, agent: Agent, conversation_id: str,
+                     text: Annotated[str, Form(max_length=10_000)]):
+    return await _act(request, conversation_id, agent_reply, conversation_id, agent, text)
+
+
+@router.post("/conversations/{conversation_id}/messages/{message_id}/correct")
+async def correct_page(request: Request, agent: Agent, conversation_id: str, message_id: int,
+                       corrected_text: Annotated[str, Form(max_length=10_000)],
+                       note: Annotated[str, Form(max_length=2000)] = ""):
+    return await _act(request, conversation_id, correct_answer, conversation_id, message_id, agent,
+                      corrected_text, note)

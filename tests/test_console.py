@@ -1,0 +1,179 @@
+"""The agent console: accounts, login and expiry, finding conversations, the transcript
+view, taking over, replying, correcting and exporting; through the HTTP app."""
+
+import csv
+import io
+import json
+import subprocess
+import sys
+import time
+from base64 import b64encode
+from datetime import date, timedelta
+
+import itsdangerous
+import pytest
+from sqlalchemy import select
+
+from chatbot.api import session_secret
+from chatbot.console.accounts import AccountError, authenticate, create_agent
+from chatbot.identity import mint_token
+from chatbot.settings import REPO_ROOT
+from chatbot.store.models import AgentAccount, AgentAnnotation, Message
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def agent_client(client):
+    create_agent(client.app.state.desk.sessions, "alice", PASSWORD)
+    response = client.post("/agent/login", data={"username": "alice", "password": PASSWORD},
+                           follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/agent"
+    return client
+
+
+def chat(client, message, conversation_id=None, customer_id=None):
+    token = None
+    if customer_id is not None:
+        token = mint_token(customer_id, client.app.state.desk.settings.secret_key.get_secret_value())
+    body = client.post("/v1/chat", json={"message": message, "conversation_id": conversation_id,
+                                         "customer_token": token})
+    assert body.status_code == 200, body.text
+    return body.json()
+
+
+def upset_customer(client):
+    """A signed-in customer who says they are leaving: the real risk step scores it high and
+    the offer policy makes a retention offer."""
+    first = chat(client, "My order is late again and nobody answers my emails.", customer_id=12)
+    leaving = chat(client, "Please close my account, I won't be back.", first["conversation_id"], 12)
+    assert leaving["risk"]["level"] == "high" and leaving["offer"] is not None, leaving
+    return leaving
+
+
+def test_accounts_hash_passwords_and_refuse_bad_ones(sessions):
+    create_agent(sessions, "bob", PASSWORD)
+    with sessions() as session:
+        stored = session.scalars(select(AgentAccount)).one()
+    assert stored.password_hash.startswith("$argon2") and PASSWORD not in stored.password_hash
+    assert authenticate(sessions, "bob", PASSWORD) == "bob"
+    assert authenticate(sessions, "bob", "wrong password!") is None
+    assert authenticate(sessions, "nobody", PASSWORD) is None
+    for name, password in [("bob", PASSWORD), ("short", "abc"), ("", PASSWORD)]:
+        with pytest.raises(AccountError):
+            create_agent(sessions, name, password)
+
+
+def test_create_agent_command(tmp_path):
+    env = {"CHATBOT_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    subprocess.run([sys.executable, "-m", "chatbot", "migrate"], cwd=REPO_ROOT, env=env, check=True,
+                   capture_output=True)
+    done = subprocess.run([sys.executable, "-m", "chatbot", "create-agent", "carol", "--password-stdin"],
+                          cwd=REPO_ROOT, env=env, input=PASSWORD + "\n", text=True, capture_output=True)
+    assert done.returncode == 0, done.stderr
+    again = subprocess.run([sys.executable, "-m", "chatbot", "create-agent", "carol", "--password-stdin"],
+                           cwd=REPO_ROOT, env=env, input=PASSWORD + "\n", text=True, capture_output=True)
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_wrong_password_is_refused(client):
+    create_agent(client.app.state.desk.sessions, "alice", PASSWORD)
+    response = client.post("/agent/login", data={"username": "alice", "password": "guess guess guess"})
+    assert response.status_code == 401 and "Wrong name or password" in response.text
+    assert client.get("/agent", follow_redirects=False).status_code == 303
+
+
+def test_sessions_expire(agent_client):
+    signer = itsdangerous.TimestampSigner(session_secret(agent_client.app.state.desk.settings))
+
+    def session_until(expires: float) -> int:
+        login = b64encode(json.dumps({"agent": {"name": "alice", "expires": expires}}).encode())
+        agent_client.cookies.clear()
+        agent_client.cookies.set("shopdesk_agent", signer.sign(login).decode())
+        return agent_client.get("/agent", follow_redirects=False).status_code
+
+    assert session_until(time.time() + 60) == 200
+    assert session_until(time.time() - 1) == 303
+
+
+def test_list_filters_by_risk_offer_date_and_text(agent_client):
+    calm = chat(agent_client, "Do you sell tents?")["conversation_id"]
+    angry = upset_customer(agent_client)["conversation_id"]
+
+    def listed(**query):
+        page = agent_client.get("/agent", params=query)
+        assert page.status_code == 200
+        return {cid for cid in (calm, angry) if f'data-conversation="{cid}"' in page.text}
+
+    assert listed() == {calm, angry}
+    assert listed(risk="high") == {angry}
+    assert listed(risk="low") == {calm}
+    assert listed(offer="offered") == {angry}
+    assert listed(offer="none") == {calm}
+    assert listed(offer="redeemed") == set()
+    assert listed(q="CLOSE my account") == {angry}
+    assert listed(q="100%_off") == set()
+    today = date.today()
+    assert listed(since=str(today - timedelta(days=1)), until=str(today + timedelta(days=1))) == {calm, angry}
+    assert listed(since=str(today + timedelta(days=2))) == set()
+    page = agent_client.get("/agent", params={"since": "yesterday", "risk": "extreme"})
+    assert page.status_code == 200 and "must be a date" in page.text and "unknown risk level" in page.text
+    assert "committed of a" in page.text  # the month's offer spend against the budget
+
+
+def test_transcript_shows_risk_plot_sources_and_offer(agent_client):
+    reply = upset_customer(agent_client)
+    page = agent_client.get(f"/agent/conversations/{reply['conversation_id']}")
+    assert page.status_code == 200
+    assert "<svg" in page.text and "churn risk" in page.text
+    assert reply["offer"]["code"] in page.text and "churn:" in page.text  # the offer and why
+    assert reply["sources"][0]["title"].split(" > ")[0] in page.text
+    assert agent_client.get(f"/agent/conversations/{'0' * 32}").status_code == 404
+
+
+def test_take_over_silences_the_bot_and_the_agent_reply_reaches_the_shopper(agent_client):
+    cid = chat(agent_client, "I need a person, please")["conversation_id"]
+    response = agent_client.post(f"/agent/conversations/{cid}/take-over", follow_redirects=False)
+    assert response.status_code == 303
+    quiet = chat(agent_client, "Hello? Anyone there?", cid)
+    assert quiet["state"] == "agent" and quiet["answer"] == ""
+    agent_client.post(f"/agent/conversations/{cid}/reply", data={"text": "Hi, I'm Alice from the shop."})
+    transcript = agent_client.get(f"/v1/conversations/{cid}").json()
+    assert transcript["state"] == "agent"
+    assert transcript["messages"][-1]["role"] == "agent"
+    assert transcript["messages"][-1]["text"] == "Hi, I'm Alice from the shop."
+    with agent_client.app.state.desk.sessions() as session:
+        assert session.get(Message, transcript["messages"][-1]["id"]).agent == "alice"
+    agent_client.post(f"/agent/conversations/{cid}/hand-back")
+    assert chat(agent_client, "Thanks!", cid)["state"] == "ok"
+
+
+def test_correcting_an_answer_stores_an_annotation(agent_client):
+    body = chat(agent_client, "How long do I have to return an item?")
+    cid, answer_id = body["conversation_id"], body["message_id"]
+    better = "You have 30 days from delivery to return unworn items [1]."
+    response = agent_client.post(f"/agent/conversations/{cid}/messages/{answer_id}/correct",
+                                 data={"corrected_text": better, "note": "cite the policy"})
+    assert response.status_code == 200  # redirected back to the transcript
+    assert better in response.text
+    with agent_client.app.state.desk.sessions() as session:
+        note = session.scalars(select(AgentAnnotation)).one()
+    assert (note.message_id, note.agent, note.kind, note.corrected_text) == (answer_id, "alice", "correction", better)
+    user_message_id = answer_id - 1
+    refused = agent_client.post(f"/agent/conversations/{cid}/messages/{user_message_id}/correct",
+                                data={"corrected_text": better})
+    assert refused.status_code == 422
+
+
+def test_export_jsonl_and_csv(agent_client):
+    cid = chat(agent_client, "Do you price match?")["conversation_id"]
+    lines = agent_client.get("/agent/export.jsonl").text.splitlines()
+    exported = [json.loads(line) for line in lines]
+    assert [c["id"] for c in exported] == [cid]
+    assert [m["role"] for m in exported[0]["messages"]] == ["user", "assistant"]
+    assert 0 <= exported[0]["messages"][0]["risk"]["score"] <= 1  # scored by the risk step
+    rows = list(csv.DictReader(io.StringIO(agent_client.get("/agent/export.csv").text)))
+    assert [r["role"] for r in rows] == ["user", "assistant"] and rows[0]["text"] == "Do you price match?"
+    assert float(rows[0]["message_risk"]) == exported[0]["messages"][0]["risk"]["score"]
+    assert agent_client.get("/agent/export.csv", params={"risk": "high"}).text.count("\n") == 1
+    assert agent_client.get("/agent/export.xml").status_code == 404
