@@ -15,6 +15,7 @@ prompt text, rendered by the same chat template. All numbers are medians over th
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import threading
@@ -148,8 +149,6 @@ def llamacpp(settings, tokenizer, prompts) -> dict | None:
 
 
 def _cores() -> int:
-    import os
-
     return os.cpu_count() or 1
 
 
@@ -161,6 +160,7 @@ def latency_suite() -> SuiteResult:
     from chatbot.settings import get_settings
 
     settings = get_settings().model_copy(update={"device": "cpu"})
+    load_before = os.getloadavg()[0]
     tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(settings.model, settings.model_cache_dir))
     prompts = benchmark_prompts(settings, tokenizer)
     rows = [ours(settings, label, overrides, prompts) for label, overrides in CONFIGURATIONS]
@@ -185,6 +185,9 @@ def latency_suite() -> SuiteResult:
              "to the last end) over one shopper's; `shoppers_wall_speedup`: tokens per second "
              "of wall time, prefill included, all at once vs the same prompts one after another. "
              "Timings on a shared machine are provisional.",
+             f"Load average (1 min) on this machine: {load_before:.1f} before, "
+             f"{os.getloadavg()[0]:.1f} after, on {_cores()} cores: above the core count, "
+             "other work competed and every timing here is inflated and noisy.",
              "" if peer else "llama.cpp was not measured: run `python -m evals.llamacpp_env` first."]
     table = [{k: v for k, v in row.items() if not k.startswith("shoppers")} for row in rows]
     return SuiteResult("latency", metrics, table, notes, {"engines": plot(table)}, details=rows)

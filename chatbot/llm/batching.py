@@ -16,8 +16,10 @@ starts the same way (the system rules, a conversation's earlier turns) skips tha
 
 from __future__ import annotations
 
+import atexit
 import queue
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -144,6 +146,9 @@ class BatchingWorker:
         self._closed = False
         self._thread = threading.Thread(target=self._loop, name="generation-worker", daemon=True)
         self._thread.start()
+        # Stop between two steps at exit: a daemon thread killed inside a torch kernel aborts
+        # the process ("terminate called without an active exception").
+        atexit.register(_close_at_exit, weakref.ref(self))
 
     def submit(self, input_ids: list[int], max_new_tokens: int, *stops: threading.Event) -> Request:
         """Queue one prompt, to run until done or any of `stops` is set; raises Busy when
@@ -331,6 +336,11 @@ class BatchingWorker:
         drop = int((mask.sum(dim=0) == 0).long().cumprod(dim=0).sum())
         self._cache.keep(rows, drop)
         self._mask, self._next = mask[:, drop:], self._next[rows]
+
+
+def _close_at_exit(worker: weakref.ref) -> None:
+    if worker() is not None:
+        worker().close()
 
 
 def _shared_length(a: tuple[int, ...], b: list[int]) -> int:

@@ -142,10 +142,11 @@ def set_threads(threads: int) -> None:
 def pick_quantization(quantize: str, device: torch.device) -> str:
     """`auto` means none: float32 on the CPU, bf16 on a GPU.
 
-    int8 dynamic quantization of the Linear layers decodes about 2x faster on this CPU
-    (evals/latency.py) but answered fewer dev questions right (key facts 3/34 vs 8/34 in a
-    40-question sample), and it scales activations per batch, so an answer would depend on
-    who else is in the batch. Choose it with CHATBOT_QUANTIZE=int8 when speed matters more."""
+    int8 dynamic quantization of the Linear layers decoded ~2x faster than float32 in a
+    one-thread micro-benchmark on this (busy, shared) CPU, a gain the latency suite has yet
+    to confirm on a quiet machine; it answered fewer dev questions right (key facts 3/34 vs
+    8/34 in a 40-question sample), and it scales activations per batch, so an answer would
+    depend on who else is in the batch. CHATBOT_QUANTIZE=int8 chooses it anyway."""
     return "none" if quantize == "auto" else quantize
 
 
