@@ -115,6 +115,8 @@ def _ask(args, settings) -> int:
         request = ChatRequest(args.text, args.conversation, args.customer, channel="cli")
         for event in turn(request, desk):
             if isinstance(event, TokenEvent) and not args.json:
+                if event.replace:  # a guardrail withdrew what was shown: say so, start over
+                    print("\n[withdrawn: it stated something the evidence does not say]\n", flush=True)
                 print(event.text, end="", flush=True)
             elif isinstance(event, DoneEvent):
                 reply = event.reply

@@ -27,8 +27,8 @@ class Desk:
 
 def build_desk(settings: Settings) -> Desk:
     """Connect to the store, load the index and the model (slow parts first to fail fast)."""
-    from chatbot.llm.generation import HFGenerator
-    from chatbot.llm.loading import load_model, pick_device
+    from chatbot.llm.generation import build_generator
+    from chatbot.llm.loading import pick_device
     from chatbot.offers.policy import load_policy
     from chatbot.store.db import make_engine, session_factory
     from knowledge.embed import Embedder
@@ -40,6 +40,6 @@ def build_desk(settings: Settings) -> Desk:
     embedder = Embedder(settings.embedding_model, device=device)
     retriever = Retriever(index, embedder)
     risk = RiskScorer.build(settings, embedder)
-    generator = HFGenerator(load_model(settings))
+    generator = build_generator(settings)
     return Desk(settings, session_factory(make_engine(settings.database_url)), generator, retriever,
                 risk, policy)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import asdict
 
+from chatbot.answer import Answer, respond
 from chatbot.desk import Desk
-from chatbot.errors import InvalidMessage
-from chatbot.llm.generation import GenerationStats
+from chatbot.errors import Busy, InvalidMessage
 from chatbot.offers.ledger import make_offer
 from chatbot.offers.wording import describe
 from chatbot.prompt import build_prompt
@@ -22,6 +23,7 @@ from chatbot.schemas import (
     ChatRequest,
     DoneEvent,
     Event,
+    Evidence,
     OfferEvent,
     Reply,
     RiskEvent,
@@ -61,40 +63,37 @@ def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None
     prompt = build_prompt(text, evidence, start.history, tokenizer=desk.generator.tokenizer,
                           shop=settings.shop_name, tone=settings.shop_tone,
                           budget=settings.prompt_token_budget)
-    sources = [Source(e.doc_id, e.title, round(e.score, 4)) for e in prompt.evidence]
-    yield SourcesEvent(sources)
+    yield SourcesEvent(sources_of(prompt.evidence))
 
-    # 5. Generate, streaming tokens to the caller.
-    stats, pieces, ttft_ms = GenerationStats(), [], None
-    state, error = "ok", None
+    # 5. The answer: a hand-off, or generated and fact-checked, streaming to the caller.
+    answer, state, error = Answer(), "ok", None
     try:
-        for piece in desk.generator.stream(prompt.messages, max_new_tokens=settings.max_new_tokens,
-                                           cancel=cancel, stats=stats):
-            ttft_ms = ttft_ms if ttft_ms is not None else _ms(started)
-            pieces.append(piece)
-            yield TokenEvent(piece)
-        if cancel.is_set():
-            state = "cancelled"
+        yield from respond(text, evidence, prompt, desk.generator, answer, cancel=cancel,
+                           max_new_tokens=settings.max_new_tokens, retries=settings.guardrail_retries)
+        state = "cancelled" if cancel.is_set() else "ok"
     except GeneratorExit:  # the caller went away mid-answer: record it, then stop
         cancel.set()
-        _store(desk, start, "".join(pieces), "cancelled", None, sources, stats, ttft_ms, started)
+        _store(desk, start, answer, "cancelled", None, prompt, started)
+        raise
+    except Busy:  # too many shoppers waiting: say so now rather than queue without end
+        _store(desk, start, answer, "error", "busy: the model queue is full", prompt, started)
         raise
     except Exception as exc:
         state, error = "error", f"{type(exc).__name__}: {exc}"
-    answer = "".join(pieces).strip() if state != "error" else APOLOGY
+        answer.text, answer.guardrail = APOLOGY, None
 
     # 6. Retention offer by the shop's policy, recorded once; its words come from the record.
     offer = make_offer(desk.policy, desk.sessions, start, request.customer_id)
-    if offer is not None:
-        answer = f"{answer}\n\n{describe(offer)}".strip()
+    if offer is not None:  # added after the fact check: its words come from the stored record
+        answer.text = f"{answer.text.strip()}\n\n{describe(offer)}".strip()
 
     # 7. Store the answer with its sources, timings and model, whatever happened.
-    message_id = _store(desk, start, answer, state, error, sources, stats, ttft_ms, started)
+    message_id = _store(desk, start, answer, state, error, prompt, started)
     if offer is not None:  # streamed only once stored, so a client leaving now loses nothing
         yield TokenEvent(f"\n\n{describe(offer)}")
         yield OfferEvent(offer)
-    yield DoneEvent(Reply(answer, sources, risk, offer, start.conversation_id, _ms(started),
-                          message_id, state))
+    yield DoneEvent(Reply(answer.text.strip(), sources_of(prompt.evidence, answer), risk, offer,
+                          start.conversation_id, _ms(started), message_id, state, answer.guardrail))
 
 
 def reply(request: ChatRequest, desk: Desk) -> Reply:
@@ -114,13 +113,21 @@ def validate_message(text: str, max_chars: int) -> str:
     return text
 
 
-def _store(desk, start, answer, state, error, sources, stats, ttft_ms, started) -> int:
+def sources_of(evidence: list[Evidence], answer: Answer | None = None) -> list[Source]:
+    """The prompt's evidence as sources, numbered as the answer cites them."""
+    cited = answer.cited(len(evidence)) if answer is not None else set()
+    return [Source(e.doc_id, e.title, round(e.score, 4), n, n in cited)
+            for n, e in enumerate(evidence, 1)]
+
+
+def _store(desk, start, answer: Answer, state, error, prompt, started) -> int:
+    ttft_ms = None if answer.first_token_at is None else (answer.first_token_at - started) * 1000
     return record_answer(
-        desk.sessions, start.conversation_id, start.message_id, answer, state=state, error=error,
-        sources=[{"doc_id": s.doc_id, "title": s.title, "score": s.score} for s in sources],
+        desk.sessions, start.conversation_id, start.message_id, answer.text.strip(), state=state,
+        error=error, sources=[asdict(s) for s in sources_of(prompt.evidence, answer)],
         model_id=desk.generator.model_id, adapter_version=desk.generator.adapter_version,
-        ttft_ms=ttft_ms, latency_ms=_ms(started), prompt_tokens=stats.prompt_tokens,
-        tokens_generated=stats.tokens_generated,
+        ttft_ms=ttft_ms, latency_ms=_ms(started), prompt_tokens=answer.stats.prompt_tokens,
+        tokens_generated=answer.stats.tokens_generated, guardrail=answer.guardrail,
     )
 
 

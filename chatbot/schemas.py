@@ -17,9 +17,14 @@ class ChatRequest:
 
 @dataclass(frozen=True)
 class Source:
+    """One evidence block of the prompt. A reply lists them all in evidence order, so the
+    answer's [n] is sources[n-1]; `cited` marks the ones the answer actually cites."""
+
     doc_id: str
     title: str
     score: float
+    n: int = 0  # the evidence number, [n] in the answer
+    cited: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,9 @@ class Reply:
     latency_ms: float
     message_id: int | None = None
     state: str = "ok"  # ok | error | cancelled | agent (a person has taken over)
+    # What the answer guardrails did, if anything: {"action": "handoff" | "regenerated" |
+    # "fallback", ...}; the same record is stored on the message.
+    guardrail: dict | None = None
 
     def to_json(self) -> dict:
         """The `--json` / API body of shared/DESIGN.md."""
@@ -74,6 +82,7 @@ class Reply:
             "latency_ms": round(self.latency_ms, 1),
             "message_id": self.message_id,
             "state": self.state,
+            "guardrail": self.guardrail,
         }
 
 
@@ -92,6 +101,9 @@ class RiskEvent:
 @dataclass(frozen=True)
 class TokenEvent:
     text: str
+    # True when the answer shown so far is withdrawn (a guardrail stopped it) and this text
+    # starts the replacement; the final text is always DoneEvent.reply.answer.
+    replace: bool = False
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,26 @@ class Settings(BaseSettings):
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
         "auto", description="auto: bfloat16 on CUDA, float32 on CPU"
     )
+    generator: Literal["local", "openai"] = Field(
+        "local", description="local: this process runs CHATBOT_MODEL; openai: an OpenAI-compatible server (vLLM)"
+    )
+    openai_base_url: str = Field(
+        "http://127.0.0.1:8000/v1", description="the server's /v1 URL when CHATBOT_GENERATOR=openai"
+    )
+    openai_model: str = Field("", description="model name the server serves; empty: CHATBOT_MODEL")
+    openai_api_key: SecretStr = Field(SecretStr(""), description="bearer token for the server, if it wants one")
+    threads: int = Field(0, ge=0, le=256, description="CPU threads for the model; 0: all cores")
+    quantize: Literal["auto", "none", "int8"] = Field(
+        "auto", description="auto: none (measured: int8 is faster on CPU but less accurate); int8: dynamic int8 Linear layers, CPU only"
+    )
+    max_batch: int = Field(8, ge=1, le=256, description="answers generated together in one batch")
+    max_queue: int = Field(32, ge=0, le=10_000, description="answers waiting for a batch slot before 'busy'")
+    repetition_penalty: float = Field(
+        1.15, ge=1.0, le=2.0, description="penalty on tokens the answer already used (1: none); stops loops"
+    )
+    guardrail_retries: int = Field(
+        1, ge=0, le=3, description="regenerations after an invented fact, before a reply quoted from the evidence"
+    )
     secret_key: SecretStr = Field(
         SecretStr(DEV_SECRET), description="HMAC secret shared with the shop's backend for shopper tokens"
     )

@@ -1,5 +1,7 @@
 """The registry of eval suites: name -> function returning a SuiteResult."""
 
+from evals.answers import answers_suite
+from evals.latency import latency_suite
 from evals.load import load_suite
 from evals.offers import offers_suite
 from evals.retrieval import retrieval_suite
@@ -8,6 +10,8 @@ from evals.risk import risk_suite
 
 SUITES = {
     "retrieval": retrieval_suite,
+    "answers": answers_suite,
+    "latency": latency_suite,
     "retrieval_bench": retrieval_bench_suite,
     "risk": risk_suite,
     "offers": offers_suite,

@@ -167,8 +167,10 @@ def tiny_model_dir(smollm2_dir, tmp_path_factory) -> Path:
 def tiny_model(tiny_model_dir, tmp_path_factory):
     from chatbot.llm.loading import load_model
 
+    # float32, not int8: dynamic int8 scales activations per batch, so only float32 answers
+    # are exactly the same decoded alone or together, which the batching tests check.
     return load_model(make_settings(tmp_path_factory.mktemp("home"), model=str(tiny_model_dir),
-                                    device="cpu"))
+                                    device="cpu", quantize="none"))
 
 
 @pytest.fixture(scope="session")
@@ -186,12 +188,17 @@ def make_desk(demo_sessions, retriever, risk_scorer, tmp_path):
     from chatbot.llm.generation import HFGenerator
     from chatbot.offers.policy import load_policy
 
+    generators = []
+
     def build(loaded, **overrides) -> Desk:
         settings = make_settings(tmp_path, **overrides)
-        return Desk(settings, demo_sessions, HFGenerator(loaded), retriever, risk_scorer,
+        generators.append(HFGenerator(loaded, max_batch=settings.max_batch, max_queue=settings.max_queue))
+        return Desk(settings, demo_sessions, generators[-1], retriever, risk_scorer,
                     load_policy(settings.offer_policy))
 
-    return build
+    yield build
+    for generator in generators:  # stop their worker threads
+        generator.close()
 
 
 @pytest.fixture

@@ -34,7 +34,8 @@ def test_ask_json_answers_from_the_returns_policy(env):
     assert set(body) >= {"answer", "sources", "risk", "offer", "conversation_id", "latency_ms"}
     assert body["answer"].strip()
     assert "policies/returns" in [s["doc_id"] for s in body["sources"]]
-    assert all(set(s) == {"doc_id", "title", "score"} for s in body["sources"])
+    assert all(set(s) == {"doc_id", "title", "score", "n", "cited"} for s in body["sources"])
+    assert [s["n"] for s in body["sources"]] == list(range(1, len(body["sources"]) + 1))
 
 
 def test_ask_with_an_unreadable_index_fails_clearly(env, tmp_path):

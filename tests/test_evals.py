@@ -40,6 +40,38 @@ def test_unknown_suite_is_refused(capsys):
     assert "invalid choice" in capsys.readouterr().err
 
 
+def test_answer_metrics_on_hand_made_rows():
+    from evals.answers import is_refusal, score
+    from chatbot.handoff import HANDOFF_REPLY
+
+    def row(kind, answer, cited=(), facts=0, grounded=0, guardrail=None):
+        return {"kind": kind, "answer": answer, "key_fact": "30 days", "expected": ["policies/returns"],
+                "cited": list(cited), "refused": is_refusal(answer), "guardrail": guardrail,
+                "facts": facts, "grounded_facts": grounded}
+
+    rows = [
+        row("policy", "You have 30 days [1].", ["policies/returns"], 1, 1),
+        row("policy", "You have 45 days.", [], 1, 0, "fallback"),
+        row("faq", HANDOFF_REPLY, guardrail="handoff"),
+        row("unanswerable", HANDOFF_REPLY, guardrail="handoff"),
+        row("handoff", "I don't know, but I can connect you with a person from our team."),
+        row("unanswerable", "Yes, we sell kayaks for $99.", [], 1, 0),
+    ]
+    metrics = score(rows)
+    assert metrics["key_fact_accuracy"] == pytest.approx(1 / 3)
+    assert metrics["citation_accuracy"] == pytest.approx(1 / 3)
+    assert metrics["refusal_accuracy"] == pytest.approx(2 / 3)
+    assert metrics["groundedness"] == pytest.approx(1 / 3)
+    assert metrics["answerable_refused"] == pytest.approx(1 / 3)
+    assert metrics["guardrail_intervened"] == pytest.approx(1 / 3)
+
+
+def test_answer_and_latency_suites_are_registered():
+    from evals.suites import SUITES
+
+    assert {"retrieval", "answers", "latency"} <= set(SUITES)
+
+
 def test_reciprocal_rank_fusion_rewards_agreement():
     from evals.retrieval import reciprocal_rank_fusion
 

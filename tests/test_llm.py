@@ -54,3 +54,21 @@ def test_cancel_stops_generation_early(tiny_model):
 def test_smollm2_answers_in_words(smollm2):
     text = "".join(HFGenerator(smollm2).stream(MESSAGES, max_new_tokens=20))
     assert len(text.split()) >= 3
+
+
+def test_int8_quantization_is_a_cpu_choice_and_still_generates(tiny_model_dir, tmp_path):
+    import dataclasses
+
+    from chatbot.llm.loading import load_model, pick_quantization
+    from chatbot.settings import Settings
+
+    assert pick_quantization("auto", torch.device("cpu")) == "none"
+    assert pick_quantization("int8", torch.device("cpu")) == "int8"
+    loaded = load_model(Settings(home=tmp_path, model=str(tiny_model_dir), device="cpu", quantize="int8"))
+    assert any(type(m).__module__.startswith("torch.ao.nn.quantized") for m in loaded.model.modules())
+    generator = HFGenerator(dataclasses.replace(loaded))
+    try:
+        stats = GenerationStats()
+        assert list(generator.stream(MESSAGES, max_new_tokens=6, stats=stats)) and stats.tokens_generated
+    finally:
+        generator.close()

@@ -1,24 +1,20 @@
 """Turn chat messages into a stream of answer text, on whatever backend serves the model.
 
 `Generator` is the seam: the pipeline only calls `stream()`. `HFGenerator` runs a
-transformers model in this process; a server backend (vLLM's OpenAI-compatible API) can
-implement the same protocol for large deployments.
+transformers model in this process behind a dynamic-batching worker (chatbot/llm/batching.py);
+`OpenAIGenerator` (chatbot/llm/server.py) streams from vLLM's OpenAI-compatible server for
+large deployments. `build_generator()` picks one from the settings.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
-import torch
-
+from chatbot.llm.batching import END, BatchingWorker
 from chatbot.llm.loading import LoadedModel
-
-
-class GenerationCancelled(Exception):
-    """The caller stopped listening (a shopper closed the page) before the answer finished."""
 
 
 @dataclass
@@ -46,13 +42,16 @@ class Generator(Protocol):
         ...
 
 
-@dataclass
 class HFGenerator:
-    """A transformers model generating in a background thread, streamed piece by piece."""
+    """A transformers model in this process, served by a dynamic-batching worker thread."""
 
-    loaded: LoadedModel
-    adapter_version: str | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    def __init__(self, loaded: LoadedModel, adapter_version: str | None = None, *,
+                 max_batch: int = 8, max_queue: int = 32, repetition_penalty: float = 1.0):
+        self.loaded = loaded
+        self.adapter_version = adapter_version
+        self.worker = BatchingWorker(loaded.model, loaded.tokenizer, loaded.device,
+                                     max_batch=max_batch, max_queue=max_queue,
+                                     repetition_penalty=repetition_penalty)
 
     @property
     def model_id(self) -> str:
@@ -63,51 +62,48 @@ class HFGenerator:
         return self.loaded.tokenizer
 
     def stream(self, messages, *, max_new_tokens, cancel=None, stats=None):
-        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
-
-        cancel = cancel or threading.Event()
         stats = stats if stats is not None else GenerationStats()
-        tokenizer = self.loaded.tokenizer
-        inputs = tokenizer.apply_chat_template(
-            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
-        ).to(self.loaded.device)
-        stats.prompt_tokens = int(inputs["input_ids"].shape[1])
-        streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
-
-        # stop: the consumer left early; cancel: the caller asked to stop. Either ends the run.
+        ids = self.loaded.tokenizer.apply_chat_template(messages, add_generation_prompt=True,
+                                                        tokenize=True, return_dict=False)
+        stats.prompt_tokens = len(ids)
+        # Our own flag, so that a consumer leaving early ends this answer's row without
+        # touching the caller's cancel event, which the worker watches too.
         stop = threading.Event()
-
-        class StopWhenCancelled(StoppingCriteria):
-            def __call__(self, input_ids, scores, **kwargs):
-                return stop.is_set() or cancel.is_set()
-
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                with self._lock, torch.inference_mode():
-                    output = self.loaded.model.generate(
-                        **inputs,
-                        max_new_tokens=max_new_tokens,
-                        do_sample=False,
-                        streamer=streamer,
-                        stopping_criteria=StoppingCriteriaList([StopWhenCancelled()]),
-                        pad_token_id=tokenizer.pad_token_id,
-                    )
-                stats.tokens_generated = int(output.shape[1] - stats.prompt_tokens)
-            except BaseException as exc:  # surfaced to the consumer below
-                failure.append(exc)
-                streamer.end()
-
-        worker = threading.Thread(target=run, daemon=True)
-        worker.start()
+        request = self.worker.submit(ids, max_new_tokens, *(e for e in (stop, cancel) if e))
         try:
-            for piece in streamer:
-                if piece:
-                    yield piece
+            while True:
+                item = request.out.get()
+                if item is END or (cancel is not None and cancel.is_set()):
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
         finally:
-            # A consumer that stops early (GeneratorExit) ends the model run too.
             stop.set()
-            worker.join()
-        if failure:
-            raise failure[0]
+            stats.tokens_generated = len(request.generated)
+
+    def close(self) -> None:
+        """Stop the worker thread (tests and shutdown)."""
+        self.worker.close()
+
+    def swap_model(self, prepare, adapter_version: str | None) -> None:
+        """Replace the model between batches: `prepare(model) -> model` (e.g. load a LoRA
+        adapter onto it) runs on the worker once the running answers have finished, so no
+        answer mixes two adapters. Blocks until done."""
+        def action(model):
+            new = prepare(model)
+            self.worker.model = self.loaded.model = new
+        self.worker.between_batches(action)
+        self.adapter_version = adapter_version
+
+
+def build_generator(settings) -> Generator:
+    """The generator CHATBOT_GENERATOR asks for, with its model loaded or its server found."""
+    if settings.generator == "openai":
+        from chatbot.llm.server import OpenAIGenerator
+
+        return OpenAIGenerator.from_settings(settings)
+    from chatbot.llm.loading import load_model
+
+    return HFGenerator(load_model(settings), max_batch=settings.max_batch, max_queue=settings.max_queue,
+                       repetition_penalty=settings.repetition_penalty)

@@ -1,0 +1,146 @@
+"""Step 5 of a turn: the answer the shopper reads, streamed, grounded and honest.
+
+1. Route: a question that needs a person, or that the evidence does not cover, gets the
+   hand-off reply (chatbot/handoff.py) instead of a guess.
+2. Generate, streaming, through a FactGuard: each word is shown only once its prices,
+   dates, ids and numbers are found in the evidence.
+3. If the model states a fact the evidence does not, stop it at once and regenerate with
+   a correction (`retries` times), then fall back to a reply quoted from the evidence.
+   The replacement starts with a TokenEvent(replace=True): clients drop what they showed.
+
+What happened is recorded in `Answer.guardrail`, stored on the message.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from chatbot.facts import FactGuard
+from chatbot.handoff import HANDOFF_REPLY, route
+from chatbot.llm.generation import GenerationStats, Generator
+from chatbot.prompt import REMOVED, Prompt, quote, with_correction
+from chatbot.schemas import Evidence, TokenEvent
+
+CITATION = re.compile(r"\[(\d+)\]")
+FALLBACK_LEAD = "Here is what I found:"
+FALLBACK_SENTENCES = 2
+_WORD = re.compile(r"[a-z0-9]+")
+_STOPWORDS = set(
+    "a an and are as at be but by can could do does for from have how i if in is it its me my "
+    "of on or our so than that the their them then there these they this to us was we what "
+    "when where which who why will with would you your".split()
+)
+
+
+@dataclass
+class Answer:
+    """Filled in while `respond()` runs, so a caller that stops early still has the parts."""
+
+    text: str = ""
+    guardrail: dict | None = None
+    stats: GenerationStats = field(default_factory=GenerationStats)
+    first_token_at: float | None = None  # time.perf_counter() when the first text was shown
+
+    def cited(self, evidence_count: int) -> set[int]:
+        """Evidence numbers (1-based) the answer cites that exist in the prompt."""
+        return {int(n) for n in CITATION.findall(self.text) if 1 <= int(n) <= evidence_count}
+
+
+def respond(
+    question: str,
+    evidence: list[Evidence],
+    prompt: Prompt,
+    generator: Generator,
+    answer: Answer,
+    *,
+    max_new_tokens: int,
+    retries: int = 1,
+    cancel: threading.Event | None = None,
+) -> Iterator[TokenEvent]:
+    """Stream the answer to question as TokenEvents, filling in `answer` as it goes."""
+    handoff = route(question, evidence)
+    if handoff is not None:
+        answer.guardrail = {"action": "handoff", "reason": handoff.reason, "detail": handoff.detail}
+        yield from _show(answer, HANDOFF_REPLY, replace=False)
+        return
+
+    messages, unsupported = prompt.messages, []
+    for attempt in range(retries + 1):
+        guard = FactGuard(prompt.evidence)
+        yield from _generate(generator, messages, guard, answer, max_new_tokens, cancel,
+                             replace=attempt > 0)
+        if guard.violation is None or (cancel is not None and cancel.is_set()):
+            if unsupported:
+                answer.guardrail = {"action": "regenerated", "unsupported": unsupported}
+            return
+        unsupported.append(guard.violation.text)
+        messages = with_correction(prompt.messages, unsupported)
+
+    text = fallback(question, prompt.evidence)
+    answer.guardrail = {"action": "fallback", "unsupported": unsupported}
+    yield from _show(answer, text, replace=True)
+
+
+def _generate(generator, messages, guard, answer, max_new_tokens, cancel, *, replace):
+    """One generation attempt through the guard; stops the model at the first bad fact."""
+    stats = GenerationStats()
+    stream = generator.stream(messages, max_new_tokens=max_new_tokens, cancel=cancel, stats=stats)
+    first = True
+    try:
+        for piece in stream:
+            shown = guard.feed(piece)
+            if guard.violation is not None:
+                break
+            if shown:
+                yield from _show(answer, shown, replace=replace and first)
+                first = False
+    finally:
+        stream.close()  # ends the model run when we stop early or our caller goes away
+        answer.stats.prompt_tokens += stats.prompt_tokens
+        answer.stats.tokens_generated += stats.tokens_generated
+    rest = guard.finish()
+    if rest and guard.violation is None:
+        yield from _show(answer, rest, replace=replace and first)
+    elif first and replace and guard.violation is None:
+        yield from _show(answer, "", replace=True)  # an empty retry still withdraws the old text
+
+
+def _show(answer: Answer, text: str, *, replace: bool) -> Iterator[TokenEvent]:
+    if answer.first_token_at is None and text:
+        answer.first_token_at = time.perf_counter()
+    answer.text = text if replace else answer.text + text
+    yield TokenEvent(text, replace=replace)
+
+
+def fallback(question: str, evidence: list[Evidence]) -> str:
+    """A reply quoted from the evidence: the sentences sharing most words with the question,
+    each cited; the hand-off reply when there is no evidence to quote."""
+    wanted = _content_words(question)
+    scored = []
+    for n, item in enumerate(evidence, 1):
+        # The quoted text, as the model saw it: instruction-like lines are already gone.
+        for position, sentence in enumerate(_sentences(quote(item.text).replace(REMOVED, ""))):
+            overlap = len(wanted & _content_words(sentence))
+            if overlap:
+                scored.append((-overlap, n, position, sentence))
+    # Quoting sentences that share a word or two with the question is not an answer to it.
+    scored = [s for s in scored if -s[0] * 2 >= len(wanted)]
+    if not scored:
+        return HANDOFF_REPLY
+    best = sorted(sorted(scored)[:FALLBACK_SENTENCES], key=lambda s: (s[1], s[2]))
+    return " ".join([FALLBACK_LEAD] + [f"{sentence} [{n}]" for _, n, _, sentence in best])
+
+
+def _sentences(text: str) -> list[str]:
+    lines = [line.strip(" -*#\t") for line in text.splitlines()]
+    parts = [p.strip() for line in lines if line for p in re.split(r"(?<=[.!?])\s+", line)]
+    return [p if p.endswith((".", "!", "?")) else p + "." for p in parts if len(p.split()) >= 2]
+
+
+def _content_words(text: str) -> set[str]:
+    # A crude stem (drop a final s) so "returns" meets "return".
+    return {w.rstrip("s") for w in _WORD.findall(text.lower()) if w not in _STOPWORDS and len(w) > 1}

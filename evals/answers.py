@@ -1,0 +1,195 @@
+"""Answer suite: how good and how honest the desk's answers are on the dev questions.
+
+    python -m evals run --suite answers
+
+- key_fact_accuracy: answerable questions whose answer contains the labeled key fact;
+- citation_accuracy: answerable questions whose answer cites a right document;
+- refusal_accuracy: unanswerable and hand-off questions answered with the hand-off (or the
+  model's own "I don't know ... a person");
+- groundedness: share of the numbers and ids in all answers that the evidence states.
+Also reported: how often answerable questions were refused, and what the guardrails did.
+
+`evaluate(generator, questions, ...)` is the reusable part: the fine-tuning suite calls it
+with the base model and with an adapter to compare them on the same questions.
+"""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from tqdm import tqdm
+
+from chatbot.answer import Answer, respond
+from chatbot.facts import check
+from chatbot.handoff import HANDOFF_REPLY
+from chatbot.prompt import build_prompt
+from evals.suite import SuiteResult, dev_questions
+
+# The model's own ways of declining, counted as refusals besides the hand-off reply.
+REFUSAL_CUES = re.compile(
+    r"\b(i don'?t know|i do not know|i(?:'m| am) not sure|i can'?t (?:answer|help)|"
+    r"(?:connect|put) you (?:with|in touch with) (?:a|our) (?:person|human|team|agent))\b",
+    re.IGNORECASE,
+)
+UNANSWERABLE_KINDS = ("unanswerable", "handoff")
+CONCURRENCY = 8  # questions in flight at once: the generator batches them
+
+
+@dataclass
+class Context:
+    """What answering needs besides the generator: the same parts the pipeline uses."""
+
+    retriever: object
+    sessions: object
+    settings: object
+
+
+def answer_question(question: dict, generator, context: Context) -> dict:
+    """Steps 3-5 of the pipeline for one dev question (nothing is stored); one result row."""
+    from knowledge.orders import order_evidence
+
+    settings, text = context.settings, question["question"]
+    # Exactly step 3 of the pipeline.
+    evidence = order_evidence(context.sessions, question.get("customer_id"), text,
+                              context.retriever.relevance)
+    evidence += context.retriever.evidence(text, settings.top_k)
+    prompt = build_prompt(text, evidence, [], tokenizer=generator.tokenizer, shop=settings.shop_name,
+                          tone=settings.shop_tone, budget=settings.prompt_token_budget)
+    answer = Answer()
+    for _ in respond(text, evidence, prompt, generator, answer, max_new_tokens=settings.max_new_tokens,
+                     retries=settings.guardrail_retries):
+        pass
+    facts = check(answer.text, prompt.evidence)
+    cited = sorted({prompt.evidence[n - 1].doc_id for n in answer.cited(len(prompt.evidence))})
+    return {
+        "id": question["id"], "kind": question["kind"], "question": text, "answer": answer.text,
+        "key_fact": question["key_fact"], "expected": question["doc_ids"], "cited": cited,
+        "refused": is_refusal(answer.text), "guardrail": (answer.guardrail or {}).get("action"),
+        "facts": len(facts.facts), "grounded_facts": len(facts.facts) - len(facts.unsupported),
+        "tokens": answer.stats.tokens_generated,
+    }
+
+
+def is_refusal(text: str) -> bool:
+    """The hand-off reply, or the model declining in its own words."""
+    return HANDOFF_REPLY in text or bool(REFUSAL_CUES.search(text))
+
+
+def evaluate(generator, questions: list[dict], context: Context, *, progress: str = "answers"
+             ) -> tuple[dict[str, float], list[dict]]:
+    """The four answer metrics (and two diagnostics) of generator on questions, and one row each."""
+    with ThreadPoolExecutor(CONCURRENCY) as pool:
+        rows = list(tqdm(pool.map(lambda q: answer_question(q, generator, context), questions),
+                         total=len(questions), desc=progress, unit="q"))
+    return score(rows), rows
+
+
+def score(rows: list[dict]) -> dict[str, float]:
+    """Metrics over result rows (see the module docstring for their definitions)."""
+    answerable = [r for r in rows if r["kind"] not in UNANSWERABLE_KINDS]
+    unanswerable = [r for r in rows if r["kind"] in UNANSWERABLE_KINDS]
+    facts = sum(r["facts"] for r in rows)
+    return {
+        "key_fact_accuracy": _share(answerable, lambda r: _contains(r["answer"], r["key_fact"])),
+        "citation_accuracy": _share(answerable, lambda r: bool(set(r["cited"]) & set(r["expected"]))),
+        "refusal_accuracy": _share(unanswerable, lambda r: r["refused"]),
+        "groundedness": sum(r["grounded_facts"] for r in rows) / facts if facts else 1.0,
+        "answerable_refused": _share(answerable, lambda r: r["refused"]),
+        "guardrail_intervened": _share(answerable, lambda r: r["guardrail"] in ("regenerated", "fallback")),
+    }
+
+
+def _share(rows: list[dict], test) -> float:
+    return sum(1 for r in rows if test(r)) / len(rows) if rows else 0.0
+
+
+def _contains(answer: str, fact: str) -> bool:
+    squash = lambda s: re.sub(r"\s+", " ", s).strip().lower()  # noqa: E731
+    return squash(fact) in squash(answer)
+
+
+def load_context(settings) -> Context:
+    """The retriever and store that the settings point at."""
+    from chatbot.store.db import make_engine, session_factory
+    from knowledge.embed import Embedder
+    from knowledge.index import Index
+    from knowledge.retrieval import Retriever
+
+    retriever = Retriever(Index.load(settings.index_dir), Embedder(settings.embedding_model))
+    return Context(retriever, session_factory(make_engine(settings.database_url)), settings)
+
+
+def answers_suite() -> SuiteResult:
+    """Key-fact, citation and refusal accuracy and groundedness of the configured model."""
+    from chatbot.llm.generation import build_generator
+    from chatbot.settings import get_settings
+
+    settings = get_settings()
+    generator = build_generator(settings)
+    try:
+        metrics, rows = evaluate(generator, dev_questions(), load_context(settings))
+    finally:
+        getattr(generator, "close", lambda: None)()
+    table = by_kind(rows)
+    notes = [f"Model `{generator.model_id}`, adapter `{generator.adapter_version or 'none'}`, "
+             f"{len(rows)} questions, greedy, at most {settings.max_new_tokens} new tokens.", "",
+             "Refused = the hand-off reply or the model's own refusal; guardrail = what the "
+             "answer guardrails did (handoff, regenerated, fallback). Groundedness is measured on "
+             "the answers shoppers see, after the fact guard; `guardrail_intervened` is the share "
+             "of answerable questions where the model itself stated an unsupported fact.", ""]
+    notes += _examples(rows)
+    return SuiteResult("answers", metrics, table, notes, {"by-kind": plot(table)}, details=rows)
+
+
+def by_kind(rows: list[dict]) -> list[dict]:
+    """One table row per question kind, and one for all."""
+    kinds = sorted({r["kind"] for r in rows}) + ["all"]
+    table = []
+    for kind in kinds:
+        group = [r for r in rows if kind in ("all", r["kind"])]
+        actions = [r["guardrail"] for r in group]
+        table.append({
+            "kind": kind, "questions": len(group),
+            "key_fact": _share(group, lambda r: r["kind"] not in UNANSWERABLE_KINDS
+                               and _contains(r["answer"], r["key_fact"])),
+            "cited_right": _share(group, lambda r: bool(set(r["cited"]) & set(r["expected"]))),
+            "refused": _share(group, lambda r: r["refused"]),
+            "handoff": actions.count("handoff") / len(group),
+            "regenerated": actions.count("regenerated") / len(group),
+            "fallback": actions.count("fallback") / len(group),
+            "tokens_p50": sorted(r["tokens"] for r in group)[len(group) // 2],
+        })
+    return table
+
+
+def plot(table: list[dict]):
+    """Bars per question kind: key fact found, right citation, refused."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(8, 3.6))
+    kinds = [row["kind"] for row in table]
+    for offset, metric in zip((-0.27, 0, 0.27), ("key_fact", "cited_right", "refused")):
+        axes.bar([i + offset for i in range(len(kinds))], [row[metric] for row in table], 0.27,
+                 label=metric)
+    axes.set_xticks(range(len(kinds)), kinds)
+    axes.set_ylim(0, 1)
+    axes.set_ylabel("share of questions")
+    axes.legend(loc="upper left", fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def _examples(rows: list[dict], per_kind: int = 1) -> list[str]:
+    lines, seen = ["## Examples", ""], {}
+    for row in rows:
+        if seen.get(row["kind"], 0) < per_kind:
+            seen[row["kind"]] = seen.get(row["kind"], 0) + 1
+            answer = row["answer"].replace("\n", " ")
+            lines.append(f"- **{row['kind']}** {row['question']} → {answer[:300]} "
+                         f"(guardrail: {row['guardrail'] or 'none'})")
+    return lines

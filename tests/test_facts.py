@@ -1,0 +1,86 @@
+"""The fact checker and the hand-off router, as tables over real shop-like text."""
+
+import pytest
+
+from chatbot.facts import FactGuard, check, extract
+from chatbot.handoff import HANDOFF_REPLY, evidence_covers, needs_person, route
+from chatbot.schemas import Evidence
+
+ORDER = Evidence("order/A1042", "Your order A1042",
+                 "Order: A1042\nStatus: shipped\nPlaced: 2025-03-14\nCarrier: UPS\n"
+                 "Tracking number: 1Z1PBR6Y0364025779\nTotal: $214.90", 1.0)
+RETURNS = Evidence("policies/returns", "Returns",
+                   "Return unworn items within 30 days. A return label costs $6.95. "
+                   "Holiday gifts can be returned until January 31. Support is open 7 am to 10 pm.", 0.7)
+EVIDENCE = [ORDER, RETURNS]
+
+
+@pytest.mark.parametrize("answer, unsupported", [
+    ("You have 30 days to return unworn items [2].", []),
+    ("The label costs $6.95 [2], so 30-day returns are cheap.", []),
+    ("Order A1042 has shipped with UPS, tracking 1Z1PBR6Y0364025779 [1].", []),
+    ("It was placed on March 14 and cost $214.90 [1].", []),
+    ("Gifts: until Jan 31 [2]; we're open 7:00 am to 10 pm.", []),
+    ("1. Pack the item.\n2. Print the label [2].", []),  # list numbering is not a claim
+    ("You have 45 days to return items.", ["45"]),
+    ("The label costs $5.95.", ["$5.95"]),
+    ("Your order A1043 is on its way.", ["A1043"]),
+    ("Your order has been delivered.", ["delivered"]),
+    ("Tracking: 1Z999AA10123456784.", ["1Z999AA10123456784"]),
+    ("Use code SAVE90 for 90% off!", ["SAVE90", "90%"]),
+    ("It arrives on 2025-03-20.", ["2025-03-20"]),
+])
+def test_check_finds_facts_the_evidence_does_not_state(answer, unsupported):
+    assert [f.text for f in check(answer, EVIDENCE).unsupported] == unsupported
+
+
+def test_status_words_are_claims_only_when_an_order_is_in_evidence():
+    assert check("Once an order has shipped it cannot be cancelled.", [RETURNS]).ok
+    assert not check("Your order was cancelled.", EVIDENCE).ok
+
+
+def test_extract_normalizes_equal_claims_to_equal_values():
+    values = [f.value for f in extract("$1,000 and $1000.00; 2025-03-14; 7 am and 7:00")]
+    assert values == ["1000", "1000", "2025-3-14", "7:00", "7:00"]
+
+
+def test_guard_releases_checked_words_and_stops_at_an_invented_fact():
+    guard = FactGuard(EVIDENCE)
+    shown = [guard.feed(p) for p in ["You have ", "30", " days", " [2]. The fee is ", "$9", ".99 ", "ok"]]
+    assert "".join(shown) == "You have 30 days [2]. The fee is"
+    assert guard.violation.text == "$9.99" and guard.finish() == ""
+
+
+def test_guard_flushes_the_tail_at_the_end():
+    guard = FactGuard(EVIDENCE)
+    assert guard.feed("Label: $6.95") == "Label:"
+    assert guard.finish() == " $6.95" and guard.violation is None
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("I'm going to sue you over this jacket", "legal"),
+    ("my attorney will be in touch", "legal"),
+    ("I filed a chargeback with my bank", "payment_dispute"),
+    ("you charged me twice for one order", "payment_dispute"),
+    ("there's a payment on my card that I never made", "payment_dispute"),
+    ("I think my account was hacked", "account_security"),
+    ("someone logged into my account and changed the address", "account_security"),
+    ("the courier was really rude to me", "staff_complaint"),
+    ("let me speak to a manager", "staff_complaint"),
+    ("the stove burned my hand, I was injured", "safety"),
+    ("How long do I have to return boots?", None),
+    ("Can I change the payment method on my order?", None),
+    ("What's your password reset page?", None),
+])
+def test_questions_that_need_a_person(question, reason):
+    found = needs_person(question)
+    assert (found.reason if found else None) == reason
+
+
+def test_uncovered_questions_are_handed_off_and_orders_always_cover():
+    weak = Evidence("faq", "FAQ", "Opening hours", 0.2)
+    assert not evidence_covers([weak]) and not evidence_covers([])
+    assert evidence_covers([weak, ORDER])
+    assert route("Do you sell kayaks?", [weak]).reason == "not_covered"
+    assert route("How long is the return window?", [RETURNS]) is None
+    assert "person" in HANDOFF_REPLY
