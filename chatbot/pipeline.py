@@ -17,7 +17,7 @@ from chatbot.desk import Desk
 from chatbot.errors import Busy, InvalidMessage
 from chatbot.offers.ledger import make_offer
 from chatbot.offers.wording import describe
-from chatbot.prompt import build_prompt
+from chatbot.prompt import Prompt, build_prompt
 from chatbot.risk.scoring import score_turn
 from chatbot.schemas import (
     ChatRequest,
@@ -51,27 +51,28 @@ def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None
         yield DoneEvent(Reply("", [], None, None, start.conversation_id, _ms(started), state="agent"))
         return
 
-    # 2. Score churn risk: this message and the conversation's trajectory, stored per message.
-    risk = score_turn(desk.risk, desk.sessions, start, text, request.customer_id)
-    yield RiskEvent(risk)
-
-    # 3. Evidence: the shop's documents, and the signed-in shopper's own orders.
-    evidence = order_evidence(desk.sessions, request.customer_id, text, desk.retriever.relevance)
-    evidence += desk.retriever.evidence(text, settings.top_k)
-
-    # 4. The prompt, within the token budget.
-    prompt = build_prompt(text, evidence, start.history, tokenizer=desk.generator.tokenizer,
-                          shop=settings.shop_name, tone=settings.shop_tone,
-                          budget=settings.prompt_token_budget)
-    yield SourcesEvent(sources_of(prompt.evidence))
-
-    # 5. The answer: a hand-off, or generated and fact-checked, streaming to the caller.
-    answer, state, error = Answer(), "ok", None
+    # Steps 2-5 either finish or leave an error/cancelled record: never a message without one.
+    answer, prompt, risk, state, error = Answer(), None, None, "ok", None
     try:
+        # 2. Score churn risk: this message and the conversation's trajectory, stored per message.
+        risk = score_turn(desk.risk, desk.sessions, start, text, request.customer_id)
+        yield RiskEvent(risk)
+
+        # 3. Evidence: the shop's documents, and the signed-in shopper's own orders.
+        evidence = order_evidence(desk.sessions, request.customer_id, text, desk.retriever.relevance)
+        evidence += desk.retriever.evidence(text, settings.top_k)
+
+        # 4. The prompt, within the token budget.
+        prompt = build_prompt(text, evidence, start.history, tokenizer=desk.generator.tokenizer,
+                              shop=settings.shop_name, tone=settings.shop_tone,
+                              budget=settings.prompt_token_budget)
+        yield SourcesEvent(sources_of(prompt.evidence))
+
+        # 5. The answer: a hand-off, or generated and fact-checked, streaming to the caller.
         yield from respond(text, evidence, prompt, desk.generator, answer, cancel=cancel,
                            max_new_tokens=settings.max_new_tokens, retries=settings.guardrail_retries)
         state = "cancelled" if cancel.is_set() else "ok"
-    except GeneratorExit:  # the caller went away mid-answer: record it, then stop
+    except GeneratorExit:  # the caller went away mid-turn: record it, then stop
         cancel.set()
         _store(desk, start, answer, "cancelled", None, prompt, started)
         raise
@@ -92,7 +93,7 @@ def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None
     if offer is not None:  # streamed only once stored, so a client leaving now loses nothing
         yield TokenEvent(f"\n\n{describe(offer)}")
         yield OfferEvent(offer)
-    yield DoneEvent(Reply(answer.text.strip(), sources_of(prompt.evidence, answer), risk, offer,
+    yield DoneEvent(Reply(answer.text.strip(), sources_of(_evidence(prompt), answer), risk, offer,
                           start.conversation_id, _ms(started), message_id, state, answer.guardrail))
 
 
@@ -124,11 +125,15 @@ def _store(desk, start, answer: Answer, state, error, prompt, started) -> int:
     ttft_ms = None if answer.first_token_at is None else (answer.first_token_at - started) * 1000
     return record_answer(
         desk.sessions, start.conversation_id, start.message_id, answer.text.strip(), state=state,
-        error=error, sources=[asdict(s) for s in sources_of(prompt.evidence, answer)],
+        error=error, sources=[asdict(s) for s in sources_of(_evidence(prompt), answer)],
         model_id=desk.generator.model_id, adapter_version=desk.generator.adapter_version,
         ttft_ms=ttft_ms, latency_ms=_ms(started), prompt_tokens=answer.stats.prompt_tokens,
         tokens_generated=answer.stats.tokens_generated, guardrail=answer.guardrail,
     )
+
+
+def _evidence(prompt: Prompt | None) -> list[Evidence]:
+    return [] if prompt is None else prompt.evidence  # None: the turn failed before step 4
 
 
 def _ms(started: float) -> float:

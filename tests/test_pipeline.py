@@ -90,6 +90,20 @@ def test_client_that_leaves_mid_answer_is_recorded_as_cancelled(make_desk, tiny_
     assert last.tokens_generated is None or last.tokens_generated < 200
 
 
+@pytest.mark.parametrize("leave_after", [RiskEvent, SourcesEvent])
+def test_client_that_leaves_before_the_answer_still_gets_a_record(make_desk, tiny_model, leave_after):
+    desk = make_desk(tiny_model)
+    events = turn(ChatRequest("Do you sell tent footprints?"), desk)
+    for event in events:
+        if isinstance(event, leave_after):
+            break
+    events.close()
+    with desk.sessions() as session:
+        user, answer = session.scalars(select(Message).order_by(Message.id.desc()).limit(2)).all()[::-1]
+    assert (user.role, answer.role, answer.state) == ("user", "assistant", "cancelled")
+    assert answer.reply_to_id == user.id
+
+
 def test_signed_in_shopper_gets_only_their_orders_as_evidence(make_desk, tiny_model):
     desk = make_desk(tiny_model, max_new_tokens=8)
     from chatbot.store.models import Order
