@@ -262,7 +262,14 @@ def create_app(settings: Settings | None = None, desk: Desk | None = None) -> Fa
 
             app.state.desk = await run_in_threadpool(build_desk, settings)
         watch_queue(app.state.desk.generator)
+        adapters = None
+        if built_here and hasattr(app.state.desk.generator, "swap_model"):
+            from chatbot.llm.adapters import AdapterWatch  # follows `python -m finetune use NAME`
+
+            adapters = AdapterWatch(app.state.desk.generator, settings).start()
         yield
+        if adapters is not None:
+            adapters.close()
         close = getattr(app.state.desk.generator, "close", None)
         if built_here and close is not None:  # a desk we were given is its owner's to close
             await run_in_threadpool(close)

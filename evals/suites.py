@@ -1,6 +1,7 @@
 """The registry of eval suites: name -> function returning a SuiteResult."""
 
 from evals.answers import answers_suite
+from evals.finetune import finetune_suite
 from evals.latency import latency_suite
 from evals.load import load_suite
 from evals.offers import offers_suite
@@ -16,4 +17,5 @@ SUITES = {
     "risk": risk_suite,
     "offers": offers_suite,
     "load": load_suite,
+    "finetune": finetune_suite,
 }

@@ -103,7 +103,9 @@ def build_generator(settings) -> Generator:
         from chatbot.llm.server import OpenAIGenerator
 
         return OpenAIGenerator.from_settings(settings)
+    from chatbot.llm.adapters import chosen_adapter
     from chatbot.llm.loading import load_model
 
-    return HFGenerator(load_model(settings), max_batch=settings.max_batch, max_queue=settings.max_queue,
+    choice = chosen_adapter(settings)  # CHATBOT_ADAPTER, the registry's ACTIVE, or the newest good one
+    return HFGenerator(load_model(settings, adapter=choice.path), choice.version, max_batch=settings.max_batch, max_queue=settings.max_queue,
                        repetition_penalty=settings.repetition_penalty)

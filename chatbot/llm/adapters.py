@@ -1,0 +1,58 @@
+"""Which LoRA adapter the service runs, chosen by the registry (finetune/registry.py), and
+the watch that switches adapters in a running service without a restart.
+
+At start the chosen adapter is merged into the loaded weights. Every WATCH_SECONDS the
+watch asks the registry again; when the choice changed (`python -m finetune use NAME`, a
+newer good adapter, CHATBOT_ADAPTER pointing at a retrained folder), the generator swaps
+models between batches: no answer mixes two adapters and none is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from finetune.registry import WATCH_SECONDS, AdapterError, Choice, choose
+
+log = logging.getLogger(__name__)
+
+
+def chosen_adapter(settings) -> Choice:
+    return choose(settings.adapter, settings.adapter_dir, settings.model)
+
+
+class AdapterWatch:
+    """A daemon thread that keeps `generator` on the registry's current choice."""
+
+    def __init__(self, generator, settings, interval: float = WATCH_SECONDS):
+        self.generator, self.settings, self.interval = generator, settings, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="adapter-watch", daemon=True)
+
+    def start(self) -> AdapterWatch:
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def check(self) -> bool:
+        """Switch if the choice changed; True if it did."""
+        try:
+            choice = chosen_adapter(self.settings)
+        except AdapterError as exc:  # a bad choice keeps the current model serving
+            log.warning("adapter not switched: %s", exc)
+            return False
+        if choice.version == self.generator.adapter_version:
+            return False
+        from chatbot.llm.loading import load_model
+
+        log.info("switching adapter %s -> %s", self.generator.adapter_version, choice.version)
+        loaded = load_model(self.settings, adapter=choice.path)  # off the worker: answers go on meanwhile
+        self.generator.swap_model(lambda _old: loaded.model, choice.version)
+        return True
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.check()

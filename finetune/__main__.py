@@ -1,0 +1,106 @@
+"""Command line for fine-tuning; see finetune/__init__.py for the commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from chatbot.settings import SettingsError, get_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m finetune", description="LoRA fine-tuning for the desk")
+    commands = parser.add_subparsers(dest="command", required=True)
+    data = commands.add_parser("data", help="build the SFT set and print its data card")
+    data.add_argument("--out", type=Path, help="folder for the set (default CHATBOT_HOME/finetune/data)")
+    data.add_argument("--seed", type=int, default=13)
+    data.add_argument("--size", type=int, default=400, help="training examples")
+    data.add_argument("--held-out-share", type=float, default=0.3, help="share of dev questions held out")
+    train = commands.add_parser("train", help="train a LoRA adapter into the registry")
+    train.add_argument("--data", type=Path, help="train.jsonl (or its folder) made by `finetune data`")
+    train.add_argument("--name", help="adapter name in the registry (default: a timestamp)")
+    train.add_argument("--out", type=Path, help="write the adapter to this folder instead of the registry")
+    train.add_argument("--base", help="base causal LM, hub id or path (default CHATBOT_MODEL)")
+    train.add_argument("--epochs", type=float, default=1)
+    train.add_argument("--lr", type=float, default=1e-3)
+    train.add_argument("--rank", type=int, default=16)
+    train.add_argument("--layers", type=int, default=8, help="adapt only the top N layers (0: all)")
+    train.add_argument("--accumulate", type=int, default=8, help="examples per optimizer step")
+    train.add_argument("--max-steps", type=int, default=-1, help="stop after N optimizer steps")
+    train.add_argument("--seed", type=int, default=13)
+    train.add_argument("--fresh", action="store_true", help="ignore checkpoints of an earlier run of NAME")
+    commands.add_parser("list", help="adapters in the registry")
+    use = commands.add_parser("use", help="serve this adapter (or `none`); running services follow")
+    use.add_argument("name")
+    merge = commands.add_parser("merge", help="export the base model with an adapter merged in")
+    merge.add_argument("name")
+    merge.add_argument("out", type=Path)
+    args = parser.parse_args(argv)
+
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    data_dir = settings.home / "finetune" / "data"
+    if args.command == "data":
+        return _data(args, settings, args.out or data_dir)
+    if args.command == "train":
+        return _train(args, settings, args.data or data_dir)
+    from finetune import registry
+
+    try:
+        if args.command == "list":
+            print(registry.format_table(registry.list_adapters(settings.adapter_dir),
+                                        registry.active_name(settings.adapter_dir)))
+        elif args.command == "use":
+            registry.set_active(settings.adapter_dir, args.name)
+            print(f"serving {args.name}: running services switch within "
+                  f"{registry.WATCH_SECONDS} s, without a restart")
+        elif args.command == "merge":
+            registry.merge(settings, args.name, args.out)
+            print(f"merged model written to {args.out} (serve it with CHATBOT_MODEL={args.out} CHATBOT_ADAPTER=none)")
+    except registry.AdapterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _data(args, settings, out_dir: Path) -> int:
+    from transformers import AutoTokenizer
+
+    from chatbot.llm.loading import resolve_model_path
+    from evals.answers import load_context
+    from evals.suite import dev_questions
+    from finetune.data import DataConfig, build_dataset, format_card
+
+    context = load_context(settings)
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(settings.model, settings.model_cache_dir))
+    config = DataConfig(seed=args.seed, size=args.size, held_out_share=args.held_out_share)
+    card = build_dataset(config, settings=settings, retriever=context.retriever, sessions=context.sessions,
+                         tokenizer=tokenizer, questions=dev_questions(), out_dir=out_dir)
+    print(format_card(card))
+    print(f"written to {out_dir}")
+    return 0
+
+
+def _train(args, settings, data_dir: Path) -> int:
+    from finetune.train import TrainConfig, TrainingDataMissing, train
+
+    config = TrainConfig(model=args.base or settings.model, epochs=args.epochs, lr=args.lr, rank=args.rank,
+                         layers=args.layers, accumulate=args.accumulate, max_steps=args.max_steps,
+                         seed=args.seed)
+    try:
+        entry = train(config, settings, data_dir, name=args.name or (args.out.name if args.out else None),
+                      out=args.out, fresh=args.fresh)
+    except TrainingDataMissing as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"adapter {entry['name']} saved: eval loss {entry['metrics'].get('eval_loss')}, "
+          f"{entry['metrics']['train_seconds']:.0f} s, peak memory {entry['metrics']['peak_memory_mb']:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

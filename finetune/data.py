@@ -1,0 +1,254 @@
+"""`python -m finetune data`: the SFT set, in exactly the pipeline's prompt format.
+
+Drafts (question, wanted answer, cited evidence) come from the shop's documents, the demo
+customers' orders, refusals, conversations, the dev set's training part and agents'
+corrections. Each draft then goes through the pipeline's own step 3 (order evidence and
+hybrid retrieval) and step 4 (`build_prompt`), so the adapter trains on what it will see;
+the evidence it must cite is put in when retrieval missed it, and `[@]` in the answer
+becomes that evidence's number. Held-out sections, customers and questions never reach
+the training file: anything built from them goes to the held-out file instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from chatbot.prompt import build_prompt
+from chatbot.schemas import Evidence
+from finetune.conversations import conversation_drafts
+from finetune.corrections import correction_drafts
+from finetune.draft import CITE, Draft
+from finetune.orders import order_drafts
+from finetune.questions import fact_sentences, record_drafts, section_drafts
+from finetune.refusals import dev_refusal_drafts, out_of_scope_drafts, withheld_drafts
+from finetune.split import Split, split_questions
+
+# Share of the training examples per kind, sampled to fill `size` as far as there are
+# enough; agents' corrections are always all in, on top.
+MIX = {"dev": 0.25, "document": 0.24, "faq": 0.06, "product": 0.11, "order": 0.11, "refusal": 0.13,
+       "conversation": 0.05, "angry": 0.05}
+ALWAYS = ("correction",)
+EXTRA_CANDIDATES = 6  # retrieved beyond top_k, to fill in for filtered-out evidence
+
+
+@dataclass
+class DataConfig:
+    seed: int = 13
+    size: int = 400  # training examples: the default run trains in under 30 minutes on 2 CPU cores
+    held_out_share: float = 0.3  # of each dev question kind
+    held_out_size: int = 32  # held-out examples for the evaluation loss
+
+
+def build_dataset(config: DataConfig, *, settings, retriever, sessions, tokenizer, questions: list[dict],
+                  out_dir: Path) -> dict:
+    """Write train.jsonl, heldout.jsonl, split.json and the data card to out_dir; return the card."""
+    rng = random.Random(config.seed)
+    split = split_questions(questions, retriever.index.chunks, share=config.held_out_share, seed=config.seed)
+    train, held = collect_drafts(split, retriever, sessions, rng)
+    train = sample_mix(train, config.size, rng)
+    held = rng.sample(held, min(config.held_out_size, len(held)))
+
+    def render(drafts, allowed, desc):
+        examples = []
+        for draft in tqdm(drafts, desc=desc, unit="example"):
+            example = to_example(draft, settings, retriever, sessions, tokenizer, rng, allowed)
+            if example is not None:
+                examples.append(example)
+        return examples
+
+    held_examples = render(held, lambda e: True, "held-out examples")
+    held_questions = {_norm(q["question"]) for q in split.held_out_questions}
+    train_examples = dedupe([e for e in render(train, lambda e: split.allows(e.doc_id, e.title), "training examples")
+                             if _norm(e["question"]) not in held_questions])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _write_jsonl(out_dir / "train.jsonl", train_examples)
+    _write_jsonl(out_dir / "heldout.jsonl", held_examples)
+    (out_dir / "split.json").write_text(json.dumps(split.to_json(), indent=1), encoding="utf-8")
+    card = data_card(config, split, train_examples, held_examples, out_dir)
+    (out_dir / "card.json").write_text(json.dumps(card, indent=1), encoding="utf-8")
+    return card
+
+
+def collect_drafts(split: Split, retriever, sessions, rng: random.Random) -> tuple[list[Draft], list[Draft]]:
+    """All drafts, as (training, held-out) by what they are built from."""
+    train, held = [], []
+    for chunk in retriever.index.chunks:
+        drafts = record_drafts(chunk, rng) if chunk.doc_type == "product" else section_drafts(chunk, rng)
+        (train if split.allows(chunk.doc_id, chunk.heading) else held).extend(drafts)
+    customers = _customers(sessions)
+    train += order_drafts(sessions, [c for c in customers if c not in split.held_out_customers], rng)
+    held += order_drafts(sessions, sorted(split.held_out_customers), rng)
+    train += dev_drafts(split.train_questions, retriever, sessions)
+    held += dev_drafts(split.held_out_questions, retriever, sessions)
+    answerable = [d for d in train if d.kind in ("document", "faq", "product")]
+    train += withheld_drafts(answerable, rng, count=len(answerable) // 5)
+    train += out_of_scope_drafts(rng) + dev_refusal_drafts(split.train_questions)
+    held += dev_refusal_drafts(split.held_out_questions)
+    train += conversation_drafts([d for d in train if d.kind != "refusal"], rng, count=160)
+    train += correction_drafts(sessions)
+    return train, held
+
+
+def dev_drafts(questions: list[dict], retriever, sessions) -> list[Draft]:
+    """Answerable dev questions with the sentence (or order line) that states the key fact."""
+    from knowledge.orders import order_evidence
+
+    chunks_by_doc: dict[str, list] = {}
+    for chunk in retriever.index.chunks:
+        chunks_by_doc.setdefault(chunk.doc_id, []).append(chunk)
+    drafts = []
+    for q in questions:
+        if q["kind"] in ("unanswerable", "handoff"):
+            continue
+        fact = q["key_fact"].lower()
+        found = None
+        for doc_id in q["doc_ids"]:
+            if doc_id.startswith("order/"):
+                for e in order_evidence(sessions, q["customer_id"], q["question"]):
+                    line = next((ln for ln in e.text.splitlines() if e.doc_id == doc_id and fact in ln.lower()), None)
+                    if line:
+                        number = doc_id.split("/", 1)[1]
+                        found = (f"For your order {number}, {line[0].lower()}{line[1:]}. {CITE}", (doc_id, e.title))
+                        break
+            for chunk in chunks_by_doc.get(doc_id, []):
+                if found:
+                    break
+                sentence = next((s for s in fact_sentences(chunk.text) if fact in s.lower()), None)
+                if sentence is None:
+                    sentence = next((ln.strip() for ln in chunk.text.splitlines() if fact in ln.lower()), None)
+                if sentence:
+                    found = (f"{sentence} {CITE}", (chunk.doc_id, chunk.heading))
+            if found:
+                break
+        if found:
+            drafts.append(Draft("dev", q["question"], found[0], found[1], q.get("customer_id"), origin=q["id"]))
+    return drafts
+
+
+def to_example(draft: Draft, settings, retriever, sessions, tokenizer, rng: random.Random, allowed) -> dict | None:
+    """The draft as a prompt (pipeline steps 3 and 4) and the answer with its citation numbered;
+    None when the evidence the answer cites cannot be fitted into the prompt."""
+    from knowledge.orders import order_evidence
+
+    evidence = order_evidence(sessions, draft.customer_id, draft.question, retriever.relevance)
+    documents = [e for e in retriever.evidence(draft.question, settings.top_k + EXTRA_CANDIDATES)
+                 if allowed(e) and not _withheld(e, draft)]
+    documents = documents[:settings.top_k]
+    if draft.target is not None and not any(_is_target(e, draft.target) for e in evidence + documents):
+        wanted = _target_evidence(retriever, draft.target)
+        if wanted is None:
+            return None
+        documents = documents[:settings.top_k - 1]
+        documents.insert(rng.randint(0, len(documents)), wanted)
+    evidence += documents
+    prompt = build_prompt(draft.question, evidence, draft.history, tokenizer=tokenizer, shop=settings.shop_name,
+                          tone=settings.shop_tone, budget=settings.prompt_token_budget)
+    answer = draft.answer
+    if CITE in answer:
+        number = next((n for n, e in enumerate(prompt.evidence, 1) if _is_target(e, draft.target)), None)
+        if number is None:
+            return None
+        answer = answer.replace(CITE, f"[{number}]")
+    return {"kind": draft.kind, "question": draft.question, "messages": prompt.messages, "answer": answer,
+            "origin": draft.origin, "prompt_tokens": prompt.tokens}
+
+
+def sample_mix(drafts: list[Draft], size: int, rng: random.Random) -> list[Draft]:
+    """All corrections, and the other kinds by MIX, as far as there are enough."""
+    chosen = [d for d in drafts if d.kind in ALWAYS]
+    for kind, share in MIX.items():
+        pool = [d for d in drafts if d.kind == kind]
+        chosen += rng.sample(pool, min(len(pool), round(share * size)))
+    rng.shuffle(chosen)
+    return chosen
+
+
+def dedupe(examples: list[dict]) -> list[dict]:
+    """One example per question (normalized); a correction beats anything generated."""
+    best: dict[str, dict] = {}
+    for example in examples:
+        key = _norm(example["question"]) + "|" + json.dumps(example["messages"][1:-1])
+        if key not in best or example["kind"] == "correction":
+            best[key] = example
+    return list(best.values())
+
+
+def data_card(config: DataConfig, split: Split, train: list[dict], held: list[dict], out_dir: Path) -> dict:
+    tokens = sorted(e["prompt_tokens"] for e in train) or [0]
+    return {
+        "config": asdict(config),
+        "train": dict(Counter(e["kind"] for e in train)), "train_total": len(train),
+        "held_out": dict(Counter(e["kind"] for e in held)), "held_out_total": len(held),
+        "held_out_questions": len(split.held_out_questions),
+        "held_out_sections": len(split.held_out_sections),
+        "held_out_customers": len(split.held_out_customers),
+        "prompt_tokens_p50": tokens[len(tokens) // 2], "prompt_tokens_max": tokens[-1],
+        "data_hash": file_hash(out_dir / "train.jsonl"),
+    }
+
+
+def format_card(card: dict) -> str:
+    kinds = sorted(set(card["train"]) | set(card["held_out"]))
+    lines = ["kind            train  held-out"]
+    lines += [f"{k:<15} {card['train'].get(k, 0):>5}  {card['held_out'].get(k, 0):>8}" for k in kinds]
+    lines += [f"{'total':<15} {card['train_total']:>5}  {card['held_out_total']:>8}",
+              f"held out: {card['held_out_questions']} dev questions, {card['held_out_sections']} sections, "
+              f"{card['held_out_customers']} customers",
+              f"prompt tokens: median {card['prompt_tokens_p50']}, max {card['prompt_tokens_max']}",
+              f"data hash: {card['data_hash'][:16]}"]
+    return "\n".join(lines)
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_examples(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def _write_jsonl(path: Path, examples: list[dict]) -> None:
+    with open(path, "w", encoding="utf-8") as out:
+        for example in examples:
+            out.write(json.dumps(example, ensure_ascii=False) + "\n")
+
+
+def _is_target(evidence: Evidence, target: tuple[str, str]) -> bool:
+    return (evidence.doc_id, evidence.title) == target
+
+
+def _withheld(evidence: Evidence, draft: Draft) -> bool:
+    if draft.withhold is not None and _is_target(evidence, draft.withhold):
+        return True
+    text = evidence.text.lower()
+    return any(fact.lower() in text for fact in draft.exclude_facts)
+
+
+def _target_evidence(retriever, target: tuple[str, str]) -> Evidence | None:
+    for chunk in retriever.index.chunks:
+        if (chunk.doc_id, chunk.heading) == target:
+            return Evidence(chunk.doc_id, chunk.heading, chunk.text, 1.0)
+    return None
+
+
+def _customers(sessions) -> list[int]:
+    from sqlalchemy import select
+
+    from chatbot.store.models import Customer
+
+    with sessions() as session:
+        return list(session.scalars(select(Customer.id).order_by(Customer.id)))
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+

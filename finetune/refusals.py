@@ -1,0 +1,43 @@
+"""Questions the evidence cannot answer, paired with the desk's hand-off reply verbatim
+(chatbot/handoff.py), so the adapter says so plainly instead of guessing:
+
+- a document question asked with its answer's section, and any evidence stating its fact,
+  left out of the prompt (the evidence is near the topic but silent on the point);
+- questions any shop gets that its documents rarely cover (finetune/out_of_scope.yaml);
+- the unanswerable and hand-off questions of the dev set's training part.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import yaml
+
+from chatbot.facts import extract
+from chatbot.handoff import HANDOFF_REPLY
+from finetune.draft import Draft
+
+OUT_OF_SCOPE = Path(__file__).with_name("out_of_scope.yaml")
+
+
+def withheld_drafts(answerable: list[Draft], rng: random.Random, count: int) -> list[Draft]:
+    """Answerable document drafts turned into refusals by withholding their evidence."""
+    chosen = rng.sample(answerable, min(count, len(answerable)))
+    drafts = []
+    for draft in chosen:
+        facts = [f.text for f in extract(draft.answer)] or [draft.answer.split(" [")[0][:60]]
+        drafts.append(Draft("refusal", draft.question, HANDOFF_REPLY, None, draft.customer_id,
+                            withhold=draft.target, exclude_facts=facts, origin=f"withheld {draft.origin}"))
+    return drafts
+
+
+def out_of_scope_drafts(rng: random.Random, path: Path = OUT_OF_SCOPE) -> list[Draft]:
+    questions = yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
+    return [Draft("refusal", rng.choice([q, q.lower().rstrip("?")]), HANDOFF_REPLY, origin="out of scope")
+            for q in questions]
+
+
+def dev_refusal_drafts(questions: list[dict]) -> list[Draft]:
+    return [Draft("refusal", q["question"], HANDOFF_REPLY, None, q.get("customer_id"), origin=q["id"])
+            for q in questions if q["kind"] in ("unanswerable", "handoff")]
