@@ -186,8 +186,9 @@ def latency_suite() -> SuiteResult:
              "of wall time, prefill included, all at once vs the same prompts one after another. "
              "Timings on a shared machine are provisional.",
              f"Load average (1 min) on this machine: {load_before:.1f} before, "
-             f"{os.getloadavg()[0]:.1f} after, on {_cores()} cores: above the core count, "
-             "other work competed and every timing here is inflated and noisy.",
+             f"{os.getloadavg()[0]:.1f} after (the benchmark's own threads included), on {_cores()} cores: "
+             + ("other work was running when it started, so these timings are inflated and noisy."
+                if load_before > _cores() / 2 else "the machine was quiet when it started."),
              "" if peer else "llama.cpp was not measured: run `python -m evals.llamacpp_env` first."]
     table = [{k: v for k, v in row.items() if not k.startswith("shoppers")} for row in rows]
     return SuiteResult("latency", metrics, table, notes, {"engines": plot(table)}, details=rows)
