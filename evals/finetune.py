@@ -62,8 +62,9 @@ def finetune_suite() -> SuiteResult:
         metrics |= {f"{prefix}_{m}": scores[m] for m in METRICS}
         metrics[f"{prefix}_answer_words"] = row["answer_words"]
     metrics["key_fact_gain"] = metrics["adapter_key_fact_accuracy"] - metrics["base_key_fact_accuracy"]
+    good = no_worse(metrics) and metadata.get("good", False)
     registry.update_metrics(choice.path.parent, choice.path.name,
-                            {f"heldout_{k}": v for k, v in metrics.items()})
+                            {f"heldout_{k}": v for k, v in metrics.items()}, good=good)
 
     kinds = sorted({q["kind"] for q in questions})
     notes = [f"Adapter `{choice.version}` on base `{metadata.get('base_model')}`, {len(questions)} held-out "
@@ -74,9 +75,18 @@ def finetune_suite() -> SuiteResult:
              f"{metadata['metrics'].get('peak_memory_mb')} MB on {metadata['metrics'].get('device')}, "
              f"held-out loss {metadata['metrics'].get('base_eval_loss'):.3f} -> "
              f"{metadata['metrics'].get('eval_loss'):.3f}.", ""]
+    notes += [f"Verdict recorded in the registry: {'good' if good else 'not good'} (an adapter that answers "
+              "fewer held-out questions right or refuses fewer unanswerable ones than the base model is "
+              "not served unless named).", ""]
     notes += _changed(results, choice.version)
     details = [{"model": label, **r} for label, (_, answers) in results.items() for r in answers]
     return SuiteResult("finetune", metrics, rows, notes, {"comparison": plot(rows)}, details=details)
+
+
+def no_worse(metrics: dict) -> bool:
+    """Whether the adapter is at least as right and as honest as the base model."""
+    return (metrics["adapter_key_fact_accuracy"] >= metrics["base_key_fact_accuracy"]
+            and metrics["adapter_refusal_accuracy"] >= metrics["base_refusal_accuracy"])
 
 
 def plot(rows: list[dict]):

@@ -99,8 +99,6 @@ def collect_drafts(split: Split, retriever, sessions, rng: random.Random) -> tup
 
 def dev_drafts(questions: list[dict], retriever, sessions) -> list[Draft]:
     """Answerable dev questions with the sentence (or order line) that states the key fact."""
-    from knowledge.orders import order_evidence
-
     chunks_by_doc: dict[str, list] = {}
     for chunk in retriever.index.chunks:
         chunks_by_doc.setdefault(chunk.doc_id, []).append(chunk)
@@ -108,29 +106,33 @@ def dev_drafts(questions: list[dict], retriever, sessions) -> list[Draft]:
     for q in questions:
         if q["kind"] in ("unanswerable", "handoff"):
             continue
-        fact = q["key_fact"].lower()
-        found = None
-        for doc_id in q["doc_ids"]:
-            if doc_id.startswith("order/"):
-                for e in order_evidence(sessions, q["customer_id"], q["question"]):
-                    line = next((ln for ln in e.text.splitlines() if e.doc_id == doc_id and fact in ln.lower()), None)
-                    if line:
-                        number = doc_id.split("/", 1)[1]
-                        found = (f"For your order {number}, {line[0].lower()}{line[1:]}. {CITE}", (doc_id, e.title))
-                        break
-            for chunk in chunks_by_doc.get(doc_id, []):
-                if found:
-                    break
-                sentence = next((s for s in fact_sentences(chunk.text) if fact in s.lower()), None)
-                if sentence is None:
-                    sentence = next((ln.strip() for ln in chunk.text.splitlines() if fact in ln.lower()), None)
-                if sentence:
-                    found = (f"{sentence} {CITE}", (chunk.doc_id, chunk.heading))
-            if found:
-                break
+        found = next((hit for doc_id in q["doc_ids"]
+                      for hit in [_stating(q, doc_id, chunks_by_doc, sessions)] if hit), None)
         if found:
-            drafts.append(Draft("dev", q["question"], found[0], found[1], q.get("customer_id"), origin=q["id"]))
+            answer, target = found
+            drafts.append(Draft("dev", q["question"], f"{answer} {CITE}", target, q.get("customer_id"),
+                                origin=q["id"]))
     return drafts
+
+
+def _stating(question: dict, doc_id: str, chunks_by_doc: dict, sessions) -> tuple[str, tuple[str, str]] | None:
+    """The sentence of doc_id that states the question's key fact, and its section."""
+    fact = question["key_fact"].lower()
+    if doc_id.startswith("order/"):
+        from knowledge.orders import order_evidence
+
+        for evidence in order_evidence(sessions, question["customer_id"], question["question"]):
+            line = next((ln for ln in evidence.text.splitlines() if fact in ln.lower()), None)
+            if evidence.doc_id == doc_id and line:
+                number = doc_id.split("/", 1)[1]
+                return f"For your order {number}, {line[0].lower()}{line[1:]}.", (doc_id, evidence.title)
+        return None
+    for chunk in chunks_by_doc.get(doc_id, []):
+        lines = fact_sentences(chunk.text) + [ln.strip() for ln in chunk.text.splitlines()]
+        sentence = next((s for s in lines if fact in s.lower()), None)
+        if sentence:
+            return sentence, (chunk.doc_id, chunk.heading)
+    return None
 
 
 def to_example(draft: Draft, settings, retriever, sessions, tokenizer, rng: random.Random, allowed) -> dict | None:

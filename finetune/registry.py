@@ -6,7 +6,9 @@ the adapter to serve.
 Which adapter serves (`choose`): CHATBOT_ADAPTER if set (a registry name, a folder, or
 `none` for the base model), else the name in ACTIVE (`python -m finetune use NAME`), else
 the newest good adapter, else none. "Good" means training finished and lowered the
-held-out loss below the base model's. Services re-check the choice every WATCH_SECONDS and
+held-out loss below the base model's, and, once the finetune eval suite has compared it
+with the base model, that it did not answer fewer held-out questions right nor refuse
+fewer unanswerable ones: an adapter that makes answers worse is never served unasked. Services re-check the choice every WATCH_SECONDS and
 switch without a restart (chatbot/llm/adapters.py).
 """
 
@@ -61,11 +63,14 @@ def read(path: Path) -> dict:
         raise AdapterError(f"{path} is not an adapter from the registry ({exc})") from None
 
 
-def update_metrics(folder: Path, name: str, metrics: dict) -> None:
-    """Add evaluation results (e.g. the finetune suite's) to an adapter's metadata."""
+def update_metrics(folder: Path, name: str, metrics: dict, good: bool | None = None) -> None:
+    """Add evaluation results (e.g. the finetune suite's) to an adapter's metadata, and
+    with `good`, the verdict they lead to."""
     path = folder / name
     metadata = read(path)
     metadata.setdefault("metrics", {}).update(metrics)
+    if good is not None:
+        metadata["good"] = good
     staging = path / f".{METADATA}.tmp"
     staging.write_text(json.dumps(metadata, indent=1, default=str), encoding="utf-8")
     os.replace(staging, path / METADATA)

@@ -158,6 +158,11 @@ def test_the_registry_picks_the_newest_good_adapter_unless_told(tiny_model_dir, 
     _random_adapter(settings, tiny_model_dir, "old-good", True, 1)
     _random_adapter(settings, tiny_model_dir, "new-bad", False, 2)
     assert registry.choose("", settings.adapter_dir, settings.model).version == "old-good"
+    # The finetune suite found it answers worse than the base model: no longer served unasked.
+    registry.update_metrics(settings.adapter_dir, "old-good", {"heldout_key_fact_gain": -0.1}, good=False)
+    assert registry.choose("", settings.adapter_dir, settings.model).path is None
+    assert registry.read(settings.adapter_dir / "old-good")["metrics"]["heldout_key_fact_gain"] == -0.1
+    registry.update_metrics(settings.adapter_dir, "old-good", {}, good=True)
     registry.set_active(settings.adapter_dir, "new-bad")
     assert registry.choose("", settings.adapter_dir, settings.model).version == "new-bad"
     assert registry.choose("none", settings.adapter_dir, settings.model).path is None
@@ -168,6 +173,15 @@ def test_the_registry_picks_the_newest_good_adapter_unless_told(tiny_model_dir, 
         registry.choose("old-good", settings.adapter_dir, "another/model")
     with pytest.raises(registry.AdapterError, match="no adapter named"):
         registry.set_active(settings.adapter_dir, "missing")
+
+
+def test_an_adapter_must_be_no_worse_than_the_base_model_to_be_good():
+    from evals.finetune import no_worse
+
+    base = {"base_key_fact_accuracy": 0.2, "base_refusal_accuracy": 0.9}
+    assert no_worse(base | {"adapter_key_fact_accuracy": 0.5, "adapter_refusal_accuracy": 0.9})
+    assert not no_worse(base | {"adapter_key_fact_accuracy": 0.1, "adapter_refusal_accuracy": 1.0})
+    assert not no_worse(base | {"adapter_key_fact_accuracy": 0.5, "adapter_refusal_accuracy": 0.8})
 
 
 def _greedy(generator, text: str) -> str:
@@ -239,7 +253,9 @@ def test_a_corrected_answer_is_learned_after_retraining_on_smollm2(smollm2_dir, 
     examples = load_examples(tmp_path / "data" / "train.jsonl")
     correction = [e for e in examples if e["kind"] == "correction"]
     assert correction  # size=0: the corrections only
-    (tmp_path / "data" / "train.jsonl").write_text(json.dumps(correction[0]) + "\n")  # the tiny set
+    tiny_set = json.dumps(correction[0]) + "\n"
+    (tmp_path / "data" / "train.jsonl").write_text(tiny_set)
+    (tmp_path / "data" / "heldout.jsonl").write_text(tiny_set)  # the loss that picks the checkpoint
 
     train(TrainConfig(model=settings.model, max_steps=12, accumulate=1, lr=2e-3, layers=8), settings,
           tmp_path / "data", name="corrected")
