@@ -29,7 +29,7 @@ CITATION = re.compile(r"\[(\d+)\]")
 FALLBACK_LEAD = "Here is what I found:"
 FALLBACK_SENTENCES = 2
 _WORD = re.compile(r"[a-z0-9]+")
-_STOPWORDS = set(
+STOPWORDS = set(
     "a an and are as at be but by can could do does for from have how i if in is it its me my "
     "of on or our so than that the their them then there these they this to us was we what "
     "when where which who why will with would you your".split()
@@ -143,4 +143,4 @@ def _sentences(text: str) -> list[str]:
 
 def _content_words(text: str) -> set[str]:
     # A crude stem (drop a final s) so "returns" meets "return".
-    return {w.rstrip("s") for w in _WORD.findall(text.lower()) if w not in _STOPWORDS and len(w) > 1}
+    return {w.rstrip("s") for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1}

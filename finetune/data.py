@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from chatbot.prompt import build_prompt
 from chatbot.schemas import Evidence
+from evals.answers import UNANSWERABLE_KINDS
 from finetune.conversations import conversation_drafts
 from finetune.corrections import correction_drafts
 from finetune.draft import CITE, Draft
@@ -104,7 +105,7 @@ def dev_drafts(questions: list[dict], retriever, sessions) -> list[Draft]:
         chunks_by_doc.setdefault(chunk.doc_id, []).append(chunk)
     drafts = []
     for q in questions:
-        if q["kind"] in ("unanswerable", "handoff"):
+        if q["kind"] in UNANSWERABLE_KINDS:
             continue
         found = next((hit for doc_id in q["doc_ids"]
                       for hit in [_stating(q, doc_id, chunks_by_doc, sessions)] if hit), None)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 import re
 
+from chatbot.answer import STOPWORDS
 from chatbot.facts import extract
 from finetune.draft import CITE, Draft
 from finetune.phrasing import clean, variants
@@ -21,9 +22,6 @@ from knowledge.chunking import Chunk
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _FIELD = re.compile(r"^([A-Z][A-Za-z /-]{1,30}):\s+(.+)$")
-STOPWORDS = set("a an and are as at be but by can could do does for from have how i if in is it its "
-                "me my of on or our so than that the their them then there these they this to us "
-                "was we what when where which who why will with would you your".split())
 
 WH_BY_FACT = {
     "price": ["How much is it", "What does it cost", "What's the price"],

@@ -16,6 +16,7 @@ import yaml
 
 from chatbot.facts import extract
 from chatbot.handoff import HANDOFF_REPLY
+from evals.answers import UNANSWERABLE_KINDS
 from finetune.draft import Draft
 
 OUT_OF_SCOPE = Path(__file__).with_name("out_of_scope.yaml")
@@ -40,4 +41,4 @@ def out_of_scope_drafts(rng: random.Random, path: Path = OUT_OF_SCOPE) -> list[D
 
 def dev_refusal_drafts(questions: list[dict]) -> list[Draft]:
     return [Draft("refusal", q["question"], HANDOFF_REPLY, None, q.get("customer_id"), origin=q["id"])
-            for q in questions if q["kind"] in ("unanswerable", "handoff")]
+            for q in questions if q["kind"] in UNANSWERABLE_KINDS]

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 
 from knowledge.chunking import Chunk
 
-UNANSWERABLE_KINDS = ("unanswerable", "handoff")
-
 
 def section_key(doc_id: str, heading: str) -> str:
     return f"{doc_id} :: {heading}"
