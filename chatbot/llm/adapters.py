@@ -2,9 +2,9 @@
 the watch that switches adapters in a running service without a restart.
 
 At start the chosen adapter is merged into the loaded weights. Every WATCH_SECONDS the
-watch asks the registry again; when the choice changed (`python -m finetune use NAME`, a
-newer good adapter, CHATBOT_ADAPTER pointing at a retrained folder), the generator swaps
-models between batches: no answer mixes two adapters and none is dropped.
+watch asks the registry again; when the choice names another adapter (`python -m finetune
+use NAME`, a newer good adapter, the suite judging the served one not good), the generator
+swaps models between batches: no answer mixes two adapters and none is dropped.
 """
 
 from __future__ import annotations
@@ -55,4 +55,7 @@ class AdapterWatch:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            self.check()
+            try:
+                self.check()
+            except Exception:  # an unreadable adapter must not stop the watch or the service
+                log.exception("adapter switch failed; still serving %s", self.generator.adapter_version)

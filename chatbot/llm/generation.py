@@ -107,5 +107,5 @@ def build_generator(settings) -> Generator:
     from chatbot.llm.loading import load_model
 
     choice = chosen_adapter(settings)  # CHATBOT_ADAPTER, the registry's ACTIVE, or the newest good one
-    return HFGenerator(load_model(settings, adapter=choice.path), choice.version, max_batch=settings.max_batch, max_queue=settings.max_queue,
-                       repetition_penalty=settings.repetition_penalty)
+    return HFGenerator(load_model(settings, adapter=choice.path), choice.version, max_batch=settings.max_batch,
+                       max_queue=settings.max_queue, repetition_penalty=settings.repetition_penalty)
