@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from chatbot.settings import SettingsError, get_settings
+from chatbot.settings import cli_settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,11 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     mint.add_argument("--ttl", type=int, help="seconds until it expires (CHATBOT_CUSTOMER_TOKEN_TTL_S)")
     args = parser.parse_args(argv)
 
-    try:
-        settings = get_settings()
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+    settings = cli_settings()
     if args.command == "ask":
         return _ask(args, settings)
     if args.command == "create-agent":

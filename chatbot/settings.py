@@ -6,6 +6,7 @@ value stops the process at start with a message that names the variable to fix.
 
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -201,3 +202,12 @@ def load_settings(**overrides) -> Settings:
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
     return load_settings()
+
+
+def cli_settings() -> Settings:
+    """The settings for a command line: a bad value prints what to fix and exits with status 2."""
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None

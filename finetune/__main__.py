@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from chatbot.settings import SettingsError, get_settings
+from chatbot.settings import cli_settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,11 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     merge.add_argument("out", type=Path)
     args = parser.parse_args(argv)
 
-    try:
-        settings = get_settings()
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+    settings = cli_settings()
     data_dir = settings.home / "finetune" / "data"
     if args.command == "data":
         return _data(args, settings, args.out or data_dir)

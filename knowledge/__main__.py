@@ -13,16 +13,12 @@ import json
 import sys
 from pathlib import Path
 
-from chatbot.settings import SettingsError, get_settings
+from chatbot.settings import cli_settings
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        settings = get_settings()
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+    settings = cli_settings()
     if args.command == "load-shop":
         return _load_shop(args, settings)
     from knowledge.embed import Embedder
