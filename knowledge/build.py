@@ -23,7 +23,7 @@ from knowledge.chunking import MAX_TOKENS, OVERLAP_TOKENS, Chunk, chunk_document
 from knowledge.documents import Document, Skipped, catalog_documents, read_folder
 from knowledge.embed import Embedder
 from knowledge.index import FORMAT, Index, IndexNotBuilt, write_lock
-from knowledge.keyword import KeywordIndex
+from knowledge.keyword import TERMS_VERSION, KeywordIndex
 
 EXACT_MAX_CHUNKS = 50_000  # default for CHATBOT_EXACT_INDEX_MAX_CHUNKS
 
@@ -106,7 +106,9 @@ def build_index(
         chunking = {"max_tokens": min(MAX_TOKENS, embedder.max_tokens - 2), "overlap_tokens": OVERLAP_TOKENS}
         previous = None if full else _reusable(index_dir, embedder, chunking)
         report = _compare(documents, previous.document_hashes if previous else {}, skipped)
-        if previous and not (report.added or report.updated or report.removed):
+        # Keyword terms from an older tokenizer are re-indexed; the vectors are kept.
+        stale_terms = previous is not None and previous.manifest.get("keyword_terms") != TERMS_VERSION
+        if previous and not (report.added or report.updated or report.removed or stale_terms):
             report.chunks, report.kind = len(previous.chunks), previous.manifest["kind"]
             report.nprobe, report.recall = previous.manifest.get("nprobe"), previous.manifest.get("recall_at_10")
         else:
@@ -143,7 +145,7 @@ def _write(documents, previous: Index | None, report: BuildReport, index_dir: Pa
     structure, tuning = _vector_structure(previous, ids, fresh_ids, embeddings, embedder.dim, exact_max)
     manifest = {
         "format": FORMAT, "embedding_model": embedder.model_id, "dim": embedder.dim,
-        "chunking": chunking, **tuning, "chunks": len(chunks),
+        "chunking": chunking, "keyword_terms": TERMS_VERSION, **tuning, "chunks": len(chunks),
         "documents": {d.doc_id: d.content_hash for d in documents},
         "next_id": next_id + len(fresh), "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }

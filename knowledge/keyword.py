@@ -3,7 +3,9 @@ chunks), with identifiers such as SKUs and order numbers kept whole.
 
 Terms are lower-cased, stop words dropped and words stemmed (Snowball), so "refunded"
 finds "refund". A hyphenated identifier (`RO-JKT-0004`) is one term and also its parts, so
-the exact SKU ranks first and its product family next.
+the exact SKU ranks first and its product family next. Words that only build a question
+or a condition ("how long", "as long as", "how much") are not terms: "How long do I have to
+return an item?" is not about a sentence that says "as long as they are in stock".
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ import numpy as np
 
 TERM = re.compile(r"[a-z0-9]+(?:[-_./][a-z0-9]+)*")
 PARTS = re.compile(r"[-_./]")
+# "how long/much/many/often/far/soon" asks for a measure; "as long as" and the like join clauses.
+FUNCTION_PHRASES = re.compile(r"\b(?:how (?:long|much|many|often|far|soon)|as (?:long|soon|far|much|many|well) as)\b")
 KEYWORD_DIR = "keyword"
+TERMS_VERSION = 2  # bump when `terms` changes: `knowledge build` then re-indexes the keywords
 
 
 @lru_cache(maxsize=1)
@@ -37,7 +42,7 @@ def _stopwords() -> frozenset[str]:
 def terms(text: str) -> list[str]:
     """The keyword terms of text, in order (identifiers whole and in parts)."""
     stop, out = _stopwords(), []
-    for token in TERM.findall(text.lower()):
+    for token in TERM.findall(FUNCTION_PHRASES.sub(" ", text.lower())):
         if PARTS.search(token):
             out.append(token)
             out += _stemmer().stemWords([p for p in PARTS.split(token) if p and p not in stop])

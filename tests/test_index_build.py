@@ -10,6 +10,7 @@ import pytest
 from knowledge.build import build_index
 from knowledge.embed import Embedder
 from knowledge.index import CURRENT_FILE, Index
+from knowledge.keyword import TERMS_VERSION
 from knowledge.retrieval import Retriever
 
 OTHER_SHOP = Path(__file__).parent / "fixtures" / "other_shop"
@@ -80,6 +81,20 @@ def test_added_and_removed_documents_and_a_quiet_rerun(docs, tmp_path, embedder)
     quiet = build_index([docs], index_dir, embedder)
     assert not quiet.written and quiet.embedded == 0 and (index_dir / CURRENT_FILE).read_text() == live
     assert "index already up to date" in quiet.lines()[-1]
+
+
+def test_an_older_keyword_tokenizer_re_indexes_terms_but_keeps_the_vectors(docs, tmp_path, embedder):
+    index_dir = tmp_path / "index"
+    build_index([docs], index_dir, embedder)
+    before = _vectors(Index.load(index_dir))
+    manifest = index_dir / (index_dir / CURRENT_FILE).read_text().strip() / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"keyword_terms": ', '"keyword_terms": -'))
+
+    recorder = RecordingEmbedder(embedder)
+    report = build_index([docs], index_dir, recorder)
+    assert report.written and report.embedded == 0 and not recorder.embedded
+    rebuilt = Index.load(index_dir)
+    assert rebuilt.manifest["keyword_terms"] == TERMS_VERSION and _vectors(rebuilt) == before
 
 
 def test_readers_never_see_a_half_written_index(docs, tmp_path, embedder):
