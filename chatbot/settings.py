@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     )
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto uses CUDA when present")
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
-        "auto", description="auto: bfloat16 on CUDA, float32 on CPU"
+        "auto", description="auto: bfloat16 on CUDA and on CPUs with native bf16, else float32"
     )
     generator: Literal["local", "openai"] = Field(
         "local", description="local: this process runs CHATBOT_MODEL; openai: an OpenAI-compatible server (vLLM)"
@@ -71,8 +71,9 @@ class Settings(BaseSettings):
     openai_model: str = Field("", description="model name the server serves; empty: CHATBOT_MODEL")
     openai_api_key: SecretStr = Field(SecretStr(""), description="bearer token for the server, if it wants one")
     threads: int = Field(0, ge=0, le=256, description="CPU threads for the model; 0: all cores")
-    quantize: Literal["auto", "none", "int8"] = Field(
-        "auto", description="auto: none (measured: int8 is faster on CPU but less accurate); int8: dynamic int8 Linear layers, CPU only"
+    quantize: Literal["auto", "none", "int8-weights", "int8"] = Field(
+        "auto", description="auto: int8-weights on a CPU running bf16, else none; int8-weights: int8 Linear "
+        "weights, activations unquantized; int8: dynamic int8 (weights and activations). CPU only"
     )
     max_batch: int = Field(8, ge=1, le=256, description="answers generated together in one batch")
     max_queue: int = Field(32, ge=0, le=10_000, description="answers waiting for a batch slot before 'busy'")

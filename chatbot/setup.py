@@ -18,6 +18,7 @@ from chatbot.settings import Settings
 
 
 def setup(settings: Settings) -> None:
+    from chatbot.llm.cpu import set_threads
     from chatbot.llm.loading import resolve_model_path
     from chatbot.offers.policy import load_policy
     from chatbot.risk.scoring import RiskScorer
@@ -27,6 +28,7 @@ def setup(settings: Settings) -> None:
     from knowledge.embed import Embedder
 
     started = time.perf_counter()
+    set_threads(settings.threads)  # bulk embedding and training here: every core
     migrate(settings.database_url)
     print(f"database: up to date ({_safe(settings.database_url)})")
 

@@ -167,10 +167,11 @@ def tiny_model_dir(smollm2_dir, tmp_path_factory) -> Path:
 def tiny_model(tiny_model_dir, tmp_path_factory):
     from chatbot.llm.loading import load_model
 
-    # float32, not int8: dynamic int8 scales activations per batch, so only float32 answers
-    # are exactly the same decoded alone or together, which the batching tests check.
+    # float32 without quantization: only float32 answers are bit-for-bit the same decoded
+    # alone or together (bf16 rounding differs with the batch's size), which the batching
+    # tests check.
     return load_model(make_settings(tmp_path_factory.mktemp("home"), model=str(tiny_model_dir),
-                                    device="cpu", quantize="none"))
+                                    device="cpu", dtype="float32", quantize="none"))
 
 
 @pytest.fixture(scope="session")

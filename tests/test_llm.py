@@ -3,6 +3,7 @@
 import threading
 from pathlib import Path
 
+import pytest
 import torch
 
 from chatbot.llm.generation import GenerationStats, HFGenerator
@@ -30,8 +31,55 @@ def test_other_models_keep_hub_ids_and_local_paths(tmp_path):
 def test_auto_device_and_dtype():
     device = pick_device("auto")
     assert device.type == ("cuda" if torch.cuda.is_available() else "cpu")
-    assert pick_dtype("auto", torch.device("cpu")) == torch.float32
+    native_bf16 = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    assert pick_dtype("auto", torch.device("cpu")) == (torch.bfloat16 if native_bf16 else torch.float32)
     assert pick_dtype("bfloat16", torch.device("cpu")) == torch.bfloat16
+
+
+def test_auto_quantization_is_int8_weights_only_for_bf16_on_a_cpu():
+    from chatbot.llm.loading import pick_quantization
+
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert pick_quantization("auto", cpu, torch.bfloat16) == "int8-weights"
+    assert pick_quantization("auto", cpu, torch.float32) == "none"
+    assert pick_quantization("auto", cuda, torch.bfloat16) == "none"
+    assert pick_quantization("int8", cpu, torch.float32) == "int8"
+
+
+@pytest.mark.parametrize("rows", [1, 5, 40])  # the int8 kernel for decode steps, a widened weight beyond
+def test_int8_weight_linear_is_close_to_the_float_layer(rows):
+    from chatbot.llm.cpu import Int8WeightLinear
+
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(96, 64, bias=True).bfloat16()
+    x = torch.randn(2, rows, 96, dtype=torch.bfloat16)
+    quantized = Int8WeightLinear(linear, torch.bfloat16)
+    expected, got = linear(x).float(), quantized(x).float()
+    assert got.shape == expected.shape
+    assert (got - expected).norm() / expected.norm() < 0.02
+
+
+def test_served_smollm2_agrees_with_float32_and_its_cached_prefix(smollm2, smollm2_dir, tmp_path):
+    """The CPU serving format (bf16, int8 weights, float32 attention where chosen) predicts
+    what float32 does, and continuing from a cached prefix (as the worker does) predicts
+    what a full prefill does."""
+    from transformers.cache_utils import DynamicCache
+
+    from chatbot.llm.loading import load_model
+    from tests.conftest import make_settings
+
+    reference = load_model(make_settings(tmp_path, device="cpu", dtype="float32", quantize="none"))
+    text = "Returns are free within 30 days of delivery. How long do I have to return an item? You have"
+    ids = smollm2.tokenizer(text, return_tensors="pt").input_ids
+    with torch.inference_mode():
+        served = smollm2.model(input_ids=ids).logits[0].float()
+        exact = reference.model(input_ids=ids).logits[0]
+        assert (served.argmax(-1) == exact.argmax(-1)).float().mean() >= 0.9
+        split = ids.shape[1] // 2
+        prefix = smollm2.model(input_ids=ids[:, :split], use_cache=True).past_key_values
+        cache = DynamicCache([(layer.keys, layer.values) for layer in prefix.layers])
+        rest = smollm2.model(input_ids=ids[:, split:], past_key_values=cache, use_cache=True).logits[0].float()
+    assert (rest.argmax(-1) == served[split:].argmax(-1)).float().mean() >= 0.9
 
 
 def test_tiny_model_streams_pieces_and_counts_tokens(tiny_model):
@@ -59,12 +107,11 @@ def test_smollm2_answers_in_words(smollm2):
 def test_int8_quantization_is_a_cpu_choice_and_still_generates(tiny_model_dir, tmp_path):
     import dataclasses
 
-    from chatbot.llm.loading import load_model, pick_quantization
+    from chatbot.llm.loading import load_model
     from chatbot.settings import Settings
 
-    assert pick_quantization("auto", torch.device("cpu")) == "none"
-    assert pick_quantization("int8", torch.device("cpu")) == "int8"
-    loaded = load_model(Settings(home=tmp_path, model=str(tiny_model_dir), device="cpu", quantize="int8"))
+    loaded = load_model(Settings(home=tmp_path, model=str(tiny_model_dir), device="cpu", dtype="float32",
+                                 quantize="int8"))
     assert any(type(m).__module__.startswith("torch.ao.nn.quantized") for m in loaded.model.modules())
     generator = HFGenerator(dataclasses.replace(loaded))
     try:

@@ -27,6 +27,7 @@ import torch
 from transformers.cache_utils import Cache, DynamicCache, DynamicLayer
 
 from chatbot.errors import Busy
+from chatbot.llm.cpu import set_threads
 
 PREFIX_CACHE_SIZE = 4  # recent prompts whose KV cache is kept for prefix reuse
 MIN_PREFIX = 16  # shorter shared prefixes are not worth the copy
@@ -128,8 +129,9 @@ class BatchingWorker:
     """Owns a causal LM; `submit()` queues a prompt and returns the queue its text arrives on."""
 
     def __init__(self, model, tokenizer, device: torch.device, *, max_batch: int, max_queue: int,
-                 repetition_penalty: float = 1.0):
+                 repetition_penalty: float = 1.0, threads: int = 0):
         self.model, self.tokenizer, self.device = model, tokenizer, device
+        self.threads = threads
         self.max_batch, self.max_queue = max_batch, max_queue
         self.repetition_penalty = repetition_penalty
         eos = model.generation_config.eos_token_id
@@ -190,6 +192,8 @@ class BatchingWorker:
         return len(self._rows), len(self._waiting)
 
     def _loop(self) -> None:
+        if self.device.type == "cpu":  # this thread's team is the process's one (chatbot/llm/cpu.py)
+            set_threads(self.threads)
         with torch.inference_mode():
             while not self._closed:
                 joining = self._next_work()

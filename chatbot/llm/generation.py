@@ -51,7 +51,7 @@ class HFGenerator:
         self.adapter_version = adapter_version
         self.worker = BatchingWorker(loaded.model, loaded.tokenizer, loaded.device,
                                      max_batch=max_batch, max_queue=max_queue,
-                                     repetition_penalty=repetition_penalty)
+                                     repetition_penalty=repetition_penalty, threads=loaded.threads)
 
     @property
     def model_id(self) -> str:

@@ -9,7 +9,6 @@ the model cache and every later load reads that copy (well under a second).
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ class LoadedModel:
     path: str  # where the weights were read from
     device: torch.device
     dtype: torch.dtype
+    threads: int = 0  # CPU threads the generation worker runs the model with (0: one per core)
 
 
 def pick_device(device: str) -> torch.device:
@@ -47,13 +47,15 @@ def pick_device(device: str) -> torch.device:
 
 
 def pick_dtype(dtype: str, device: torch.device) -> torch.dtype:
+    """`auto`: bf16 on a GPU (fp16 where it lacks bf16); on a CPU, bf16 where the CPU
+    multiplies bf16 natively (AVX512-BF16, AMX), else float32. Measured on a 2-core AVX512-BF16
+    CPU (evals/latency.py): bf16 prefills a 385-token prompt in 0.19 s against float32's 0.48 s;
+    on a CPU without native bf16 it took 3.1 s, so there float32 stays."""
     if dtype != "auto":
         return getattr(torch, dtype)
-    # bf16 halves memory and is fast on GPUs; on this class of CPU float32 decodes faster
-    # than bf16 (measured in evals/latency.py), so the CPU keeps float32.
     if device.type == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.float32
+    return torch.bfloat16 if torch.ops.mkldnn._is_mkldnn_bf16_supported() else torch.float32
 
 
 def embedded_gguf() -> Path | None:
@@ -135,36 +137,38 @@ def load_model(settings: Settings, adapter: Path | None = None) -> LoadedModel:
 
         model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
     model = prepare_for_inference(model.to(device).eval(), settings.quantize, device)
-    if device.type == "cpu":
-        set_threads(settings.threads)
-    return LoadedModel(model, tokenizer, settings.model, path, device, dtype)
+    return LoadedModel(model, tokenizer, settings.model, path, device, dtype, settings.threads)
 
 
-def set_threads(threads: int) -> None:
-    """Use `threads` CPU threads for the model (0: one per core, which measured fastest)."""
-    torch.set_num_threads(threads or os.cpu_count() or 1)
+def pick_quantization(quantize: str, device: torch.device, dtype: torch.dtype) -> str:
+    """`auto`: int8 weights (chatbot/llm/cpu.py) on a CPU running bf16, none elsewhere.
 
-
-def pick_quantization(quantize: str, device: torch.device) -> str:
-    """`auto` means none: float32 on the CPU, bf16 on a GPU.
-
-    int8 dynamic quantization of the Linear layers decoded ~2x faster than float32 in a
-    one-thread micro-benchmark on this (busy, shared) CPU, a gain the latency suite has yet
-    to confirm on a quiet machine; it answered fewer dev questions right (key facts 3/34 vs
-    8/34 in a 40-question sample), and it scales activations per batch, so an answer would
-    depend on who else is in the batch. CHATBOT_QUANTIZE=int8 chooses it anyway."""
-    return "none" if quantize == "auto" else quantize
+    With bf16 activations the int8-weight kernel decodes 2.5x faster than float32 (15.9 vs
+    40 ms a token, SmolLM2-135M, 2 cores), and each answer stays independent of its batch.
+    With float32 activations the kernel is slower than a float32 matmul, so float32 keeps
+    float weights. `int8` is dynamic quantization (weights and activations): fast on any
+    CPU, but it scales activations per batch, so an answer would depend on who else is in
+    the batch, and it answered fewer dev questions right; CHATBOT_QUANTIZE=int8 chooses it."""
+    if quantize != "auto":
+        return quantize
+    return "int8-weights" if device.type == "cpu" and dtype == torch.bfloat16 else "none"
 
 
 def prepare_for_inference(model: torch.nn.Module, quantize: str, device: torch.device) -> torch.nn.Module:
-    """The model as it serves: with `int8`, its Linear layers dynamically quantized.
+    """The model as it serves: its Linear layers int8-weighted or dynamically quantized as
+    `pick_quantization` says.
 
     Adapter loading calls this too, after merging a LoRA adapter into the float weights,
     so that an adapter serves exactly like the base model."""
-    if pick_quantization(quantize, device) != "int8":
+    chosen = pick_quantization(quantize, device, next(model.parameters()).dtype)
+    if chosen == "none":
         return model
     if device.type != "cpu":
-        raise ModelUnavailable("CHATBOT_QUANTIZE=int8 is a CPU option; use bfloat16 on a GPU")
+        raise ModelUnavailable(f"CHATBOT_QUANTIZE={quantize} is a CPU option; use bfloat16 on a GPU")
+    if chosen == "int8-weights":
+        from chatbot.llm.cpu import int8_weights
+
+        return int8_weights(model)
     import warnings
 
     with warnings.catch_warnings():  # torch.ao's deprecation notice points at torchao
