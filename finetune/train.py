@@ -87,6 +87,7 @@ def train(config: TrainConfig, settings, data: Path, *, name: str | None = None,
         set_seed,
     )
 
+    from chatbot.llm.cpu import set_threads
     from chatbot.llm.loading import pick_device, resolve_model_path
 
     train_file = data if data.is_file() else data / "train.jsonl"
@@ -100,6 +101,8 @@ def train(config: TrainConfig, settings, data: Path, *, name: str | None = None,
 
     path = resolve_model_path(config.model, settings.model_cache_dir)
     device = pick_device(settings.device)
+    if device.type == "cpu":
+        set_threads(settings.threads)  # training runs in this thread: every core
     bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
     tokenizer = AutoTokenizer.from_pretrained(path)
     if tokenizer.pad_token is None:

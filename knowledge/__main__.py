@@ -66,8 +66,11 @@ def _load_shop(args, settings) -> int:
 
 
 def _build(args, settings, embedder) -> int:
+    from chatbot.llm.cpu import set_threads
     from chatbot.store.db import make_engine, migrate, session_factory
     from knowledge.build import SourceMissing, build_index
+
+    set_threads(settings.threads)  # embedding every chunk: every core
 
     sessions = None
     if not args.no_catalog:
