@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,7 +92,7 @@ def convert_gguf(gguf: Path, target: Path) -> None:
     """De-quantize a GGUF file into a safetensors model directory, atomically."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    print(f"Converting {gguf.name} to safetensors in {target} (once) ...", flush=True)
+    print(f"Converting {gguf.name} to safetensors in {target} (once) ...", file=sys.stderr, flush=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     # transformers shows a progress bar while it de-quantizes the tensors.
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
