@@ -7,7 +7,10 @@
 - refusal_accuracy: unanswerable and hand-off questions answered with the hand-off (or the
   model's own "I don't know ... a person");
 - groundedness: share of the numbers and ids in all answers that the evidence states.
-Also reported: how often answerable questions were refused, and what the guardrails did.
+Also reported: how often answerable questions were refused, what the guardrails did, and
+key_fact_ceiling: answerable questions whose evidence covers them (so they reach the model
+rather than the hand-off) and contains the key fact, the best any model could score with
+this retrieval.
 
 `evaluate(generator, questions, ...)` is the reusable part: the fine-tuning suite calls it
 with the base model and with an adapter to compare them on the same questions.
@@ -25,6 +28,7 @@ from chatbot.answer import Answer, respond
 from chatbot.facts import check
 from chatbot.handoff import HANDOFF_REPLY
 from chatbot.prompt import build_prompt
+from knowledge.retrieval import covers
 from evals.suite import SuiteResult, dev_questions
 
 # The model's own ways of declining, counted as refusals besides the hand-off reply.
@@ -62,13 +66,15 @@ def answer_question(question: dict, generator, context: Context) -> dict:
                      retries=settings.guardrail_retries):
         pass
     facts = check(answer.text, prompt.evidence)
+    reachable = covers(evidence) and any(_contains(item.text, question["key_fact"] or "\0")
+                                         for item in prompt.evidence)
     cited = sorted({prompt.evidence[n - 1].doc_id for n in answer.cited(len(prompt.evidence))})
     return {
         "id": question["id"], "kind": question["kind"], "question": text, "answer": answer.text,
         "key_fact": question["key_fact"], "expected": question["doc_ids"], "cited": cited,
         "refused": is_refusal(answer.text), "guardrail": (answer.guardrail or {}).get("action"),
         "facts": len(facts.facts), "grounded_facts": len(facts.facts) - len(facts.unsupported),
-        "tokens": answer.stats.tokens_generated,
+        "tokens": answer.stats.tokens_generated, "fact_reachable": reachable,
     }
 
 
@@ -98,6 +104,7 @@ def score(rows: list[dict]) -> dict[str, float]:
         "groundedness": sum(r["grounded_facts"] for r in rows) / facts if facts else 1.0,
         "answerable_refused": _share(answerable, lambda r: r["refused"]),
         "guardrail_intervened": _share(answerable, lambda r: r["guardrail"] in ("regenerated", "fallback")),
+        "key_fact_ceiling": _share(answerable, lambda r: r["fact_reachable"]),
     }
 
 

@@ -62,6 +62,7 @@ def finetune_suite() -> SuiteResult:
         metrics |= {f"{prefix}_{m}": scores[m] for m in METRICS}
         metrics[f"{prefix}_answer_words"] = row["answer_words"]
     metrics["key_fact_gain"] = metrics["adapter_key_fact_accuracy"] - metrics["base_key_fact_accuracy"]
+    metrics["key_fact_ceiling"] = results["base"][0]["key_fact_ceiling"]  # retrieval's, same for both
     good = no_worse(metrics) and metadata.get("good", False)
     registry.update_metrics(choice.path.parent, choice.path.name,
                             {f"heldout_{k}": v for k, v in metrics.items()}, good=good)
@@ -71,6 +72,9 @@ def finetune_suite() -> SuiteResult:
              f"dev questions ({', '.join(kinds)}), none of whose sections, customers or questions were in "
              f"its training set. Greedy, at most {settings.max_new_tokens} new tokens, same retrieval, "
              "prompt and guardrails for both models.", "",
+             f"Ceiling: {metrics['key_fact_ceiling']:.3f} of the answerable held-out questions have evidence "
+             "that covers them and contains the key fact; no model can score more key facts with this "
+             "retrieval (the rest get the hand-off, or evidence without the fact).", "",
              f"Training: {metadata['metrics'].get('train_seconds')} s, peak memory "
              f"{metadata['metrics'].get('peak_memory_mb')} MB on {metadata['metrics'].get('device')}, "
              f"held-out loss {metadata['metrics'].get('base_eval_loss'):.3f} -> "
