@@ -70,7 +70,9 @@ class Settings(BaseSettings):
     )
     openai_model: str = Field("", description="model name the server serves; empty: CHATBOT_MODEL")
     openai_api_key: SecretStr = Field(SecretStr(""), description="bearer token for the server, if it wants one")
-    threads: int = Field(0, ge=0, le=256, description="CPU threads for the model; 0: all cores")
+    threads: int = Field(
+        0, ge=0, le=256, description="CPU threads for the generation worker, indexing and training; 0: all cores"
+    )
     quantize: Literal["auto", "none", "int8-weights", "int8"] = Field(
         "auto", description="auto: int8-weights on a CPU running bf16, else none; int8-weights: int8 Linear "
         "weights, activations unquantized; int8: dynamic int8 (weights and activations). CPU only"

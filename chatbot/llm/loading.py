@@ -145,7 +145,8 @@ def pick_quantization(quantize: str, device: torch.device, dtype: torch.dtype) -
     """`auto`: int8 weights (chatbot/llm/cpu.py) on a CPU running bf16, none elsewhere.
 
     With bf16 activations the int8-weight kernel decodes 2.5x faster than float32 (15.9 vs
-    40 ms a token, SmolLM2-135M, 2 cores), and each answer stays independent of its batch.
+    40 ms a token, SmolLM2-135M, 2 cores), and activations stay unquantized, so no answer
+    depends on how its batch is scaled.
     With float32 activations the kernel is slower than a float32 matmul, so float32 keeps
     float weights. `int8` is dynamic quantization (weights and activations): fast on any
     CPU, but it scales activations per batch, so an answer would depend on who else is in
