@@ -28,8 +28,8 @@ from chatbot.answer import Answer, respond
 from chatbot.facts import check
 from chatbot.handoff import HANDOFF_REPLY
 from chatbot.prompt import build_prompt
-from knowledge.retrieval import covers
 from evals.suite import SuiteResult, dev_questions
+from knowledge.retrieval import covers
 
 # The model's own ways of declining, counted as refusals besides the hand-off reply.
 REFUSAL_CUES = re.compile(
@@ -66,8 +66,8 @@ def answer_question(question: dict, generator, context: Context) -> dict:
                      retries=settings.guardrail_retries):
         pass
     facts = check(answer.text, prompt.evidence)
-    reachable = covers(evidence) and any(_contains(item.text, question["key_fact"] or "\0")
-                                         for item in prompt.evidence)
+    key_fact = question["key_fact"]  # empty for unanswerable questions
+    reachable = bool(key_fact) and covers(evidence) and any(_contains(e.text, key_fact) for e in prompt.evidence)
     cited = sorted({prompt.evidence[n - 1].doc_id for n in answer.cited(len(prompt.evidence))})
     return {
         "id": question["id"], "kind": question["kind"], "question": text, "answer": answer.text,
