@@ -67,7 +67,9 @@ def answer_question(question: dict, generator, context: Context) -> dict:
         pass
     facts = check(answer.text, prompt.evidence)
     key_fact = question["key_fact"]  # empty for unanswerable questions
-    reachable = bool(key_fact) and covers(evidence) and any(_contains(e.text, key_fact) for e in prompt.evidence)
+    # The prompt shows each evidence's title and text: "whats RO-FLC-0001" is answered by a title.
+    reachable = bool(key_fact) and covers(evidence) and any(_contains(f"{e.title}\n{e.text}", key_fact)
+                                                            for e in prompt.evidence)
     cited = sorted({prompt.evidence[n - 1].doc_id for n in answer.cited(len(prompt.evidence))})
     return {
         "id": question["id"], "kind": question["kind"], "question": text, "answer": answer.text,

@@ -6,6 +6,9 @@ finds "refund". A hyphenated identifier (`RO-JKT-0004`) is one term and also its
 the exact SKU ranks first and its product family next. Words that only build a question
 or a condition ("how long", "as long as", "how much") are not terms: "How long do I have to
 return an item?" is not about a sentence that says "as long as they are in stock".
+Contractions typed without their apostrophe ("whats", "dont", "im") are stop words too:
+with the apostrophe they split into stop words already, and without it "whats RO-FLC-0001"
+weighed an unknown word "what" as heavily as the SKU.
 """
 
 from __future__ import annotations
@@ -21,8 +24,13 @@ TERM = re.compile(r"[a-z0-9]+(?:[-_./][a-z0-9]+)*")
 PARTS = re.compile(r"[-_./]")
 # "how long/much/many/often/far/soon" asks for a measure; "as long as" and the like join clauses.
 FUNCTION_PHRASES = re.compile(r"\b(?:how (?:long|much|many|often|far|soon)|as (?:long|soon|far|much|many|well) as)\b")
+# English contractions as shoppers type them on a phone, without the apostrophe.
+BARE_CONTRACTIONS = frozenset(
+    "whats wheres hows whos whens whys thats theres heres lets im ive youre youve youll theyre theyve "
+    "weve dont doesnt didnt cant wont isnt arent wasnt werent havent hasnt hadnt shouldnt couldnt "
+    "wouldnt".split())
 KEYWORD_DIR = "keyword"
-TERMS_VERSION = 2  # bump when `terms` changes: `knowledge build` then re-indexes the keywords
+TERMS_VERSION = 3  # bump when `terms` changes: `knowledge build` then re-indexes the keywords
 
 
 @lru_cache(maxsize=1)
@@ -36,7 +44,7 @@ def _stemmer():
 def _stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN_PLUS
 
-    return frozenset(STOPWORDS_EN_PLUS)
+    return frozenset(STOPWORDS_EN_PLUS) | BARE_CONTRACTIONS
 
 
 def terms(text: str) -> list[str]:
@@ -88,6 +96,17 @@ class KeywordIndex:
         top = np.argpartition(-scores, k - 1)[:k] if k else np.array([], dtype=int)
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(row), float(scores[row])) for row in top if scores[row] > 0]
+
+    def naming(self, query: str, rows: list[int]) -> np.ndarray:
+        """Which rows contain an identifier the query names whole (a SKU, a part number:
+        a term with a separator and a digit), as booleans."""
+        out = np.zeros(len(rows), dtype=bool)
+        for term in {t for t in terms(query) if PARTS.search(t) and any(c.isdigit() for c in t)}:
+            token = self.bm25.vocab_dict.get(term)
+            if token is not None and token < len(self.bm25.scores["indptr"]) - 1:
+                indptr, indices = self.bm25.scores["indptr"], self.bm25.scores["indices"]
+                out |= np.isin(np.asarray(rows), indices[indptr[token]:indptr[token + 1]])
+        return out
 
     def idf(self, term: str) -> float:
         """Inverse document frequency; a term no chunk has gets the highest."""

@@ -19,6 +19,9 @@ from chatbot.store.models import Order
 from knowledge.documents import order_document
 
 MAX_ORDERS = 5
+# "my last order", "most recent purchase": the newest order, named without its number.
+LATEST = re.compile(r"\b(?:last|latest|most recent|newest|recent)\s+(?:order|purchase|package|parcel|delivery)\b",
+                    re.IGNORECASE)
 
 
 def order_evidence(
@@ -27,8 +30,9 @@ def order_evidence(
     question: str,
     relevance: Callable[[str, str], float] | None = None,
 ) -> list[Evidence]:
-    """The customer's orders named in the question first (relevance 1.0), then their most
-    recent ones, scored by relevance(question, order text) when given, else 1.0."""
+    """The customer's orders named in the question first (relevance 1.0; "my last order"
+    names the newest), then their most recent ones, scored by relevance(question, order
+    text) when given, else 1.0."""
     if customer_id is None:
         return []
     with sessions() as session:
@@ -39,6 +43,8 @@ def order_evidence(
             .order_by(Order.placed_at.desc())
         ).all()
         named = [o for o in orders if _names(question, o.number)]
+        if not named and orders and LATEST.search(question):
+            named = orders[:1]
         recent = [o for o in orders if o not in named][: max(0, MAX_ORDERS - len(named))]
         documents = [(order_document(o), True) for o in named] + [(order_document(o), False) for o in recent]
     return [

@@ -83,6 +83,10 @@ class Retriever:
             similarity[position] = float(vector @ query_vector)
         coverage = dict(zip(candidates, self._row_coverage(query, candidates)))
         scores = {p: relevance_from(similarity[p], float(coverage[p])) for p in candidates}
+        # A chunk holding an identifier the question names (its SKU) is what it asks about,
+        # however short the question: the same rule as a named order number.
+        for p in self._naming(query, candidates):
+            scores[p] = 1.0
         ranking = {
             "dense": [p for p, _ in dense],
             "keyword": [p for p, _ in keyword],
@@ -104,6 +108,11 @@ class Retriever:
         if self.index.keyword is None:
             return np.zeros(len(positions), dtype=np.float32)
         return self.index.keyword.row_coverage(query, positions)
+
+    def _naming(self, query: str, positions: list[int]) -> list[int]:
+        if self.index.keyword is None or not positions:
+            return []
+        return [p for p, named in zip(positions, self.index.keyword.naming(query, positions)) if named]
 
     def query_vector(self, query: str) -> np.ndarray:
         """The unit embedding of query (the last one is remembered)."""

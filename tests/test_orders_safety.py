@@ -62,7 +62,20 @@ def test_a_partial_order_number_names_nothing(demo_sessions, two_shoppers):
 
 def test_unnamed_orders_are_scored_by_relevance(demo_sessions, two_shoppers, retriever):
     (me, _), _ = two_shoppers
-    about_orders = order_evidence(demo_sessions, me, "has my last order shipped yet?", retriever.relevance)
+    about_orders = order_evidence(demo_sessions, me, "has my order shipped yet?", retriever.relevance)
     off_topic = order_evidence(demo_sessions, me, "do you sell kayaks?", retriever.relevance)
     assert all(0 <= e.score <= 1 for e in about_orders + off_topic)
     assert max(e.score for e in about_orders) > max(e.score for e in off_topic)
+
+
+def test_my_last_order_names_the_newest(demo_sessions, two_shoppers):
+    (me, _), _ = two_shoppers
+    with demo_sessions() as session:
+        newest = session.scalars(select(Order.number).where(Order.customer_id == me)
+                                 .order_by(Order.placed_at.desc())).first()
+    for question in ("where's my most recent order at", "Has my last order shipped?"):
+        evidence = order_evidence(demo_sessions, me, question, relevance=lambda q, t: 0.25)
+        assert evidence[0].doc_id == f"order/{newest}" and evidence[0].score == 1.0
+        assert all(e.score == 0.25 for e in evidence[1:])
+    plural = order_evidence(demo_sessions, me, "did my recent orders ship?", relevance=lambda q, t: 0.25)
+    assert all(e.score == 0.25 for e in plural)

@@ -2,6 +2,7 @@
 indexed with no code change."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +40,20 @@ def test_skus_are_found_by_the_keyword_side_when_embeddings_miss_them(retriever,
     assert f"product/{sku}" not in dense  # the embedding alone does not find it
     (top,) = retriever.search(question, 1)
     assert top.chunk.doc_id == f"product/{sku}" and top.coverage > 0
+
+
+def test_contractions_without_apostrophes_are_stop_words():
+    assert terms("whats the deal, dont know, im lost") == terms("what's the deal, don't know, I'm lost")
+    assert terms("rain shell") == ["rain", "shell"]
+
+
+@pytest.mark.parametrize("question", ["whats RO-FLC-0001", "hw much does RO-ACC-0012 cost", "RO-FLC-0001?"])
+def test_a_named_sku_covers_the_question(retriever, question):
+    sku = re.search(r"RO-\w+-\d+", question).group()
+    top = retriever.search(question, 3)[0]
+    assert top.chunk.doc_id == f"product/{sku}" and top.score == 1.0
+    family = retriever.search(question.replace(sku, sku[:-4] + "9999"), 3)  # an unknown SKU names nothing
+    assert all(h.score < 1.0 for h in family)
 
 
 def test_filters_by_document_type_and_category(retriever):
