@@ -20,7 +20,7 @@ from chatbot.settings import REPO_ROOT
 from evals.suite import dev_questions
 from finetune import registry
 from finetune.data import DataConfig, build_dataset, load_examples
-from finetune.train import TrainConfig, train
+from finetune.train import TrainConfig, answer_batch, tokenize, train
 from tests.conftest import make_settings
 
 CORRECTED = "Yes, we ship to PO boxes in Alaska with USPS Priority Mail; choose it at checkout."
@@ -137,6 +137,22 @@ def test_a_tiny_run_lands_in_the_registry_and_resumes(tiny_model_dir, data_dir, 
     again = train(TrainConfig(model=str(tiny_model_dir), max_steps=3, accumulate=2, layers=1),
                   settings, data_dir, name="tiny")
     assert again["metrics"]["resumed"] and again["metrics"]["steps"] == 3
+
+
+def test_the_loss_on_answer_logits_only_is_the_loss_on_all_of_them(tiny_model_dir, data_dir):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    example = tokenize(load_examples(data_dir / "train.jsonl")[0], tokenizer, 4096)
+    batch = answer_batch([example])
+    answer_tokens = sum(1 for label in example["labels"] if label != -100)
+    assert batch["logits_to_keep"] == answer_tokens + 1 and batch["labels"].shape[1] == answer_tokens + 1
+    with torch.no_grad():
+        full = model(input_ids=torch.tensor([example["input_ids"]]), labels=torch.tensor([example["labels"]]))
+        trimmed = model(**batch)
+    assert trimmed.logits.shape[1] == answer_tokens + 1
+    assert torch.allclose(trimmed.loss, full.loss, atol=1e-6)
 
 
 def _random_adapter(settings, model_dir, name: str, good: bool, seed: int) -> Path:
