@@ -2,7 +2,7 @@
 states the fact and cites it, which is what the adapter must learn to do for any section,
 including ones it never saw.
 
-- a one-sentence section's heading, asked about ("What is your policy on return shipping cost?");
+- a section's heading, asked about ("What is your policy on return shipping cost?");
 - each factual sentence or table row, asked about with a phrase from it and the question
   word its fact calls for (a price: "How much", a duration: "How long", a date: "When");
 - FAQ entries, whose headings are questions already;
@@ -46,8 +46,7 @@ FIELD_DEFAULT = ["What is the {field} of the {name}?", "{name} {field}?"]
 def section_drafts(chunk: Chunk, rng: random.Random, per_sentence: int = 1) -> list[Draft]:
     """Drafts for one chunk of prose (policies, FAQ, guides)."""
     target = (chunk.doc_id, chunk.heading)
-    # A line that introduces a list ("Free shipping doesn't apply to:") answers nothing.
-    facts = [s for s in fact_sentences(chunk.text) if not s.endswith(":")]
+    facts = fact_sentences(chunk.text)
     if not facts:
         return []
     drafts = []
@@ -55,10 +54,7 @@ def section_drafts(chunk: Chunk, rng: random.Random, per_sentence: int = 1) -> l
         answer = " ".join(facts[:2]) + f" {CITE}"
         return [Draft("faq", q, answer, target, origin=chunk.heading)
                 for q in variants(chunk.section, rng, 3)]
-    # Asked about as a whole, a section is answered by its one sentence; where it has more,
-    # its first is no better an answer than the others, and would only teach the adapter
-    # to copy first sentences instead of the one that answers.
-    if chunk.section and len(facts) == 1:
+    if chunk.section:
         heading = chunk.section.lower()
         template = rng.choice(HEADING_TEMPLATES)
         question = template.format(h=heading, H=chunk.section)
