@@ -102,10 +102,7 @@ class KeywordIndex:
         a term with a separator and a digit), as booleans."""
         out = np.zeros(len(rows), dtype=bool)
         for term in {t for t in terms(query) if PARTS.search(t) and any(c.isdigit() for c in t)}:
-            token = self.bm25.vocab_dict.get(term)
-            if token is not None and token < len(self.bm25.scores["indptr"]) - 1:
-                indptr, indices = self.bm25.scores["indptr"], self.bm25.scores["indices"]
-                out |= np.isin(np.asarray(rows), indices[indptr[token]:indptr[token + 1]])
+            out |= self._holding(term, np.asarray(rows))
         return out
 
     def idf(self, term: str) -> float:
@@ -130,15 +127,20 @@ class KeywordIndex:
         if not wanted or not rows:
             return out
         rows_array = np.asarray(rows)
-        indptr, indices = self.bm25.scores["indptr"], self.bm25.scores["indices"]
         total = 0.0
         for term in wanted:
             weight = self.idf(term)
             total += weight
-            token = self.bm25.vocab_dict.get(term)
-            if token is not None and token < len(indptr) - 1:
-                out += weight * np.isin(rows_array, indices[indptr[token]:indptr[token + 1]])
+            out += weight * self._holding(term, rows_array)
         return out / total
+
+    def _holding(self, term: str, rows: np.ndarray) -> np.ndarray:
+        """Which of rows contain term, as booleans, read off the BM25 matrix's postings."""
+        indptr, indices = self.bm25.scores["indptr"], self.bm25.scores["indices"]
+        token = self.bm25.vocab_dict.get(term)
+        if token is None or token >= len(indptr) - 1:
+            return np.zeros(len(rows), dtype=bool)
+        return np.isin(rows, indices[indptr[token]:indptr[token + 1]])
 
     def save(self, folder: Path) -> None:
         self.bm25.save(str(folder / KEYWORD_DIR))
