@@ -15,6 +15,8 @@ well it separates them, and what a cross-validated refit would give.
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +31,7 @@ CANDIDATES = 40  # from each side before fusing
 # relevance = sigmoid(bias + w_similarity * cosine + w_coverage * term coverage)
 RELEVANCE_WEIGHTS = (-5.67, 6.83, 6.05)
 COVERAGE_THRESHOLD = 0.5
+VECTOR_CACHE_SIZE = 20_000  # sentence vectors kept for the focus step (1.5 KB each)
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ class Retriever:
     embedder: Embedder
     # The last query's vector: a turn scores its orders and searches with the same question.
     _last_query: tuple[str, np.ndarray] | None = field(default=None, repr=False, compare=False)
+    _vectors: OrderedDict = field(default_factory=OrderedDict, repr=False, compare=False)
+    _cache_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def search(self, query: str, k: int = 5, *, mode: str = "hybrid",
                doc_types: list[str] | None = None, categories: list[str] | None = None,
@@ -122,6 +127,23 @@ class Retriever:
         vector = self.embedder.embed([query])[0]
         self._last_query = (query, vector)
         return vector
+
+    def text_vectors(self, texts: list[str]) -> np.ndarray:
+        """Unit embeddings of texts, one row each. Recently embedded texts come from a bounded
+        cache: the focus step embeds the same chunks' sentences turn after turn."""
+        with self._cache_lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
+        if missing:  # embedded outside the lock: other turns need not wait for this one
+            known.update(zip(missing, self.embedder.embed(missing)))
+        rows = np.stack([known[t] for t in texts])
+        with self._cache_lock:
+            self._vectors.update(known)
+            for text in texts:
+                self._vectors.move_to_end(text)
+            while len(self._vectors) > VECTOR_CACHE_SIZE:
+                self._vectors.popitem(last=False)
+        return rows
 
     def relevance(self, query: str, text: str) -> float:
         """The relevance in [0, 1] of any text (an order, say) to query, on the chunks' scale."""
