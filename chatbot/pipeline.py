@@ -32,6 +32,7 @@ from chatbot.schemas import (
     TokenEvent,
 )
 from chatbot.store.conversations import record_answer, start_turn
+from knowledge.focus import focus
 from knowledge.orders import order_evidence
 
 APOLOGY = "Sorry, something went wrong while I was answering. Please try again in a moment."
@@ -58,9 +59,11 @@ def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None
         risk = score_turn(desk.risk, desk.sessions, start, text, request.customer_id)
         yield RiskEvent(risk)
 
-        # 3. Evidence: the shop's documents, and the signed-in shopper's own orders.
+        # 3. Evidence: the shop's documents, and the signed-in shopper's own orders, cut to
+        #    the sentences that answer the question.
         evidence = order_evidence(desk.sessions, request.customer_id, text, desk.retriever.relevance)
         evidence += desk.retriever.evidence(text, settings.top_k)
+        evidence = focus(text, evidence, desk.retriever, settings.focus_sentences)
 
         # 4. The prompt, within the token budget.
         prompt = build_prompt(text, evidence, start.history, tokenizer=desk.generator.tokenizer,

@@ -98,6 +98,11 @@ class Settings(BaseSettings):
         "tuned at build time to recall@10 >= 0.95 against exact search",
     )
     top_k: int = Field(4, ge=1, le=20, description="evidence passages per answer")
+    focus_sentences: int = Field(
+        6, ge=0, le=100,
+        description="sentences of the evidence shown to the model, best first (knowledge/focus.py); "
+        "0 shows whole passages",
+    )
     max_new_tokens: int = Field(160, ge=8, le=4096, description="upper bound on answer length")
     prompt_token_budget: int = Field(
         1536, ge=256, description="tokens for system rules, evidence and history together"

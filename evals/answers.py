@@ -29,6 +29,7 @@ from chatbot.facts import check
 from chatbot.handoff import HANDOFF_REPLY
 from chatbot.prompt import build_prompt
 from evals.suite import SuiteResult, dev_questions
+from knowledge.focus import focus
 from knowledge.retrieval import covers
 
 # The model's own ways of declining, counted as refusals besides the hand-off reply.
@@ -59,6 +60,7 @@ def answer_question(question: dict, generator, context: Context) -> dict:
     evidence = order_evidence(context.sessions, question.get("customer_id"), text,
                               context.retriever.relevance)
     evidence += context.retriever.evidence(text, settings.top_k)
+    evidence = focus(text, evidence, context.retriever, settings.focus_sentences)
     prompt = build_prompt(text, evidence, [], tokenizer=generator.tokenizer, shop=settings.shop_name,
                           tone=settings.shop_tone, budget=settings.prompt_token_budget)
     answer = Answer()
