@@ -21,6 +21,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from chatbot.facts import extract
 from chatbot.prompt import build_prompt
 from chatbot.schemas import Evidence
 from evals.answers import UNANSWERABLE_KINDS
@@ -31,6 +32,7 @@ from finetune.orders import order_drafts
 from finetune.questions import fact_sentences, record_drafts, section_drafts
 from finetune.refusals import dev_refusal_drafts, out_of_scope_drafts, withheld_drafts
 from finetune.split import Split, split_questions
+from knowledge.focus import focus, sentences
 
 # Share of the training examples per kind, sampled to fill `size` as far as there are
 # enough; agents' corrections are always all in, on top.
@@ -152,6 +154,11 @@ def to_example(draft: Draft, settings, retriever, sessions, tokenizer, rng: rand
         documents = documents[:settings.top_k - 1]
         documents.insert(rng.randint(0, len(documents)), wanted)
     evidence += documents
+    # Step 3's focus, keeping the sentence the answer states whatever its rank: the adapter
+    # learns to pick it among the others, not to answer from a sentence it cannot see.
+    quoted = _answering_sentence(draft, evidence)
+    evidence = focus(draft.question, evidence, retriever, settings.focus_sentences,
+                     keep=lambda e, s: quoted is not None and _is_target(e, draft.target) and s == quoted)
     prompt = build_prompt(draft.question, evidence, draft.history, tokenizer=tokenizer, shop=settings.shop_name,
                           tone=settings.shop_tone, budget=settings.prompt_token_budget)
     answer = draft.answer
@@ -162,6 +169,18 @@ def to_example(draft: Draft, settings, retriever, sessions, tokenizer, rng: rand
         answer = answer.replace(CITE, f"[{number}]")
     return {"kind": draft.kind, "question": draft.question, "messages": prompt.messages, "answer": answer,
             "origin": draft.origin, "prompt_tokens": prompt.tokens}
+
+
+def _answering_sentence(draft: Draft, evidence: list[Evidence]) -> str | None:
+    """The sentence of the draft's target evidence that its answer states: the one holding
+    most of the answer's facts, then most of its words."""
+    target = next((e for e in evidence if draft.target is not None and _is_target(e, draft.target)), None)
+    if target is None:
+        return None
+    body = draft.answer.replace(CITE, "")
+    facts, words = {f.value for f in extract(body)}, set(_norm(body).split())
+    return max(sentences(target.text), default=None,
+               key=lambda s: (len(facts & {f.value for f in extract(s)}), len(words & set(_norm(s).split()))))
 
 
 def sample_mix(drafts: list[Draft], size: int, rng: random.Random) -> list[Draft]:

@@ -4,7 +4,6 @@ typo. Seeded, so a data build is reproducible."""
 from __future__ import annotations
 
 import random
-import re
 
 GREETINGS = ["hi, ", "hey ", "hello! ", "quick question: ", "hi there, ", "", "", ""]
 
@@ -40,10 +39,3 @@ def variants(question: str, rng: random.Random, count: int) -> list[str]:
         if styled not in found:
             found.append(styled)
     return found[:count]
-
-
-def clean(text: str) -> str:
-    """Markdown emphasis, links and list markers out of a sentence quoted in an answer."""
-    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"[*_`]{1,3}", "", text)
-    return re.sub(r"^\s*(?:[-*+]|\d{1,2}[.)])\s+", "", text).strip()

@@ -17,8 +17,9 @@ import re
 from chatbot.answer import STOPWORDS
 from chatbot.facts import extract
 from finetune.draft import CITE, Draft
-from finetune.phrasing import clean, variants
+from finetune.phrasing import variants
 from knowledge.chunking import Chunk
+from knowledge.focus import sentences
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _FIELD = re.compile(r"^([A-Z][A-Za-z /-]{1,30}):\s+(.+)$")
@@ -101,25 +102,9 @@ def _field_phrase(field: str, value: str) -> str:
 
 
 def fact_sentences(text: str) -> list[str]:
-    """The sentences, list items and table rows of text that state something checkable or
-    specific, cleaned of Markdown; table rows read as "cell: cell"."""
-    sentences, header = [], None
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("|"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            if all(set(c) <= set("-: ") for c in cells):
-                continue
-            if header is None:
-                header = cells
-                continue
-            sentences.append(clean(": ".join(cells[:1] + ["; ".join(cells[1:])])) + ".")
-            continue
-        header = None
-        for part in re.split(r"(?<=[.!?])\s+", clean(line)):
-            if len(part.split()) >= 5:
-                sentences.append(part)
-    return sentences
+    """The sentences, list items, table rows and record lines of text that state something
+    checkable or specific, as the focused evidence shows them (knowledge/focus.py)."""
+    return [s for s in sentences(text) if len(s.split()) >= 5]
 
 
 def sentence_question(sentence: str, topic: str, rng: random.Random) -> str | None:
