@@ -3,6 +3,7 @@
 import pytest
 
 from chatbot.schemas import Evidence
+from knowledge import retrieval
 from knowledge.focus import asks_for, focus, sentences
 from knowledge.retrieval import covers
 
@@ -63,3 +64,13 @@ def test_a_kept_sentence_survives_any_rank(retriever):
     wanted = sentences(last.text)[-1]
     focused = focus(question, evidence, retriever, 1, keep=lambda e, s: e == last and s == wanted)
     assert any(wanted in e.text.splitlines() for e in focused)
+
+
+def test_sentence_vectors_are_the_embedders_and_the_cache_is_bounded(retriever, monkeypatch):
+    monkeypatch.setattr(retrieval, "VECTOR_CACHE_SIZE", 3)
+    texts = ["Returns: within 30 days.", "Shipping: $7.95.", "Returns: within 30 days."]
+    rows = retriever.text_vectors(texts)
+    assert rows.shape[0] == 3 and (rows[0] == rows[2]).all()
+    assert abs(rows - retriever.embedder.embed(texts)).max() < 1e-5
+    retriever.text_vectors(["a", "b", "c", "d"])
+    assert len(retriever._vectors) == 3 and "Shipping: $7.95." not in retriever._vectors
