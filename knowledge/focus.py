@@ -39,11 +39,12 @@ NAMED = 1.0  # relevance of a record the question names (order number, SKU)
 
 # What a question asks for -> the fact kinds (chatbot/facts.py) of a sentence that answers it.
 ASKS_FOR = [
-    (re.compile(r"\b(?:how much|cost|costs|price|pay|fee|charge[ds]?|refunded|get back)\b", re.I),
+    (re.compile(r"\b(?:how much|cost|costs|price|pay|fee|charge[ds]?|refunded|get back)\b", re.IGNORECASE),
      {"price", "percent"}),
-    (re.compile(r"\b(?:how long|when|what time|how soon|how fast|by what date|what day)\b", re.I),
+    (re.compile(r"\b(?:how long|when|what time|how soon|how fast|by what date|what day)\b", re.IGNORECASE),
      {"date", "time", "number"}),
-    (re.compile(r"\b(?:how many|how tall|how big|how heavy|weigh|weight|capacity)\b", re.I), {"number"}),
+    (re.compile(r"\b(?:how many|how tall|how big|how heavy|weigh|weight|capacity)\b", re.IGNORECASE),
+     {"number"}),
 ]
 
 _TABLE_RULE = re.compile(r"^[\s|:-]+$")
