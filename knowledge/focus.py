@@ -30,6 +30,7 @@ import numpy as np
 
 from chatbot.facts import extract
 from chatbot.schemas import Evidence
+from knowledge.chunking import TABLE_ROW, TABLE_RULE
 
 # sentence relevance = w_similarity * cosine + w_coverage * coverage + w_chunk * chunk relevance
 #                      + w_kind * (states the kind of fact asked for)
@@ -47,7 +48,6 @@ ASKS_FOR = [
      {"number"}),
 ]
 
-_TABLE_RULE = re.compile(r"^[\s|:-]+$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(*\"'])")
 _FIELD = re.compile(r"^[A-Z][\w '/-]{0,30}: \S")
 
@@ -67,9 +67,9 @@ def sentences(text: str) -> list[str]:
     units, header = [], None
     for line in text.splitlines():
         line = line.strip()
-        if line.startswith("|"):
+        if TABLE_ROW.match(line):
             cells = [c.strip() for c in line.strip("|").split("|")]
-            if _TABLE_RULE.match(line):
+            if TABLE_RULE.match(line):
                 continue
             if header is None:
                 header = cells
