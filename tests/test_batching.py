@@ -143,3 +143,24 @@ def test_repetition_penalty_is_per_answer(tiny_model):
         assert alone[QUESTIONS[0]] != reference(tiny_model, QUESTIONS[0], 16)
     finally:
         generator.close()
+
+
+def test_repetition_penalty_spares_digits_and_punctuation(tiny_model):
+    """Quoting "2026-10-28" repeats "2", "0" and "-": only a repeated word is penalized."""
+    from chatbot.llm.batching import Request
+
+    tokenizer = tiny_model.tokenizer
+    generator = HFGenerator(tiny_model, repetition_penalty=1.5)
+    try:
+        worker = generator.worker
+        digits = tokenizer("2026-10-28 $149.00", add_special_tokens=False)["input_ids"]
+        word = tokenizer(" order", add_special_tokens=False)["input_ids"]
+        assert set(digits) <= worker.unpenalized and not set(word) & worker.unpenalized
+        logits = torch.ones(1, len(tokenizer))
+        worker._rows = [Request([], 8, (), generated=digits + word)]
+        penalized = worker._penalized(logits.clone())[0]
+        worker._rows = []
+        changed = set(torch.nonzero(penalized != 1).flatten().tolist())
+        assert changed == set(word)
+    finally:
+        generator.close()

@@ -134,6 +134,7 @@ class BatchingWorker:
         self.threads = threads
         self.max_batch, self.max_queue = max_batch, max_queue
         self.repetition_penalty = repetition_penalty
+        self.unpenalized = verbatim_tokens(tokenizer) if repetition_penalty != 1.0 else set()
         eos = model.generation_config.eos_token_id
         eos = eos if isinstance(eos, list) else [eos if eos is not None else tokenizer.eos_token_id]
         self.eos = set(eos) | {tokenizer.eos_token_id}
@@ -295,13 +296,15 @@ class BatchingWorker:
         self._retire()
 
     def _penalized(self, logits: torch.Tensor) -> torch.Tensor:
-        """Logits with each row's own generated tokens penalized (CTRL-style), so a small
-        model does not loop; prompt tokens are not, so quoting the evidence stays cheap."""
+        """Logits with each row's own generated words penalized (CTRL-style), so a small
+        model does not loop; prompt tokens are not, so quoting the evidence stays cheap, and
+        neither are digits and punctuation (see `verbatim_tokens`)."""
         if self.repetition_penalty == 1.0:
             return logits
         for row, request in enumerate(self._rows):
-            if request.generated:
-                seen = torch.tensor(sorted(set(request.generated)), device=logits.device)
+            repeated = set(request.generated) - self.unpenalized
+            if repeated:
+                seen = torch.tensor(sorted(repeated), device=logits.device)
                 scores = logits[row, seen]
                 logits[row, seen] = torch.where(scores > 0, scores / self.repetition_penalty,
                                                 scores * self.repetition_penalty)
@@ -340,6 +343,16 @@ class BatchingWorker:
         drop = int((mask.sum(dim=0) == 0).long().cumprod(dim=0).sum())
         self._cache.keep(rows, drop)
         self._mask, self._next = mask[:, drop:], self._next[rows]
+
+
+def verbatim_tokens(tokenizer) -> set[int]:
+    """Ids of the tokens without a letter or a line break: digits, punctuation, spaces. The
+    repetition penalty leaves them alone, since every price, date, order and tracking number
+    repeats them (a tokenizer that splits numbers into digits makes "2026-10-28" use "2"
+    three times): a penalized digit turns a quoted fact into an invented one, which the fact
+    guard rejects. Line breaks stay penalized: a run of empty lines is how a small model loops."""
+    texts = tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
+    return {i for i, text in enumerate(texts) if not any(ch.isalpha() or ch == "\n" for ch in text)}
 
 
 def _close_at_exit(worker: weakref.ref) -> None:
