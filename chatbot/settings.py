@@ -80,7 +80,8 @@ class Settings(BaseSettings):
     max_batch: int = Field(8, ge=1, le=256, description="answers generated together in one batch")
     max_queue: int = Field(32, ge=0, le=10_000, description="answers waiting for a batch slot before 'busy'")
     repetition_penalty: float = Field(
-        1.15, ge=1.0, le=2.0, description="penalty on words the answer already used (1: none; digits and punctuation exempt); stops loops"
+        1.15, ge=1.0, le=2.0,
+        description="penalty on words the answer already used (1: none; digits and punctuation exempt); stops loops",
     )
     guardrail_retries: int = Field(
         1, ge=0, le=3, description="regenerations after an invented fact, before a reply quoted from the evidence"
