@@ -51,12 +51,29 @@ def order_drafts(sessions: sessionmaker[Session], customer_ids: list[int], rng: 
             questions, answer = ASKS[field]
             value = fields[field].rstrip(".") + ("" if field == "Note" else ".")
             question = rng.choice(questions).format(n=number, status=fields["Status"])
-            drafts.append(Draft("order", rng.choice(variants(question, rng, 3)),
-                                answer.format(n=number, v=value, cite=CITE), target, customer_id,
+            answer = answer.format(n=number, v=value, cite=CITE)
+            if field == "Status":
+                answer = where_it_is(answer, fields)
+            drafts.append(Draft("order", rng.choice(variants(question, rng, 3)), answer, target, customer_id,
                                 origin=document.doc_id))
         if customer_id not in latest_seen:  # orders come newest first: this is their last order
             latest_seen.add(customer_id)
-            drafts.append(Draft("order", rng.choice(LAST_ORDER),
-                                f"Your most recent order, {number}, is {fields['Status']} {CITE}",
-                                target, customer_id, origin=document.doc_id))
+            answer = where_it_is(f"Your most recent order, {number}, is {fields['Status']}. {CITE}", fields)
+            drafts.append(Draft("order", rng.choice(LAST_ORDER), answer, target, customer_id,
+                                origin=document.doc_id))
     return drafts
+
+
+def where_it_is(answer: str, fields: dict[str, str]) -> str:
+    """A status answer with what a shopper asking "where is my order" wants next: the note on
+    the order (why it is delayed, what happened to a return) and, until it is delivered, its
+    carrier and tracking number and when it should arrive."""
+    said = [answer.replace(CITE, "").strip()]
+    if "Note" in fields:
+        said.append(fields["Note"].rstrip(".") + ".")
+    if "Tracking number" in fields and "Delivered" not in fields:
+        carrier = f"with {fields['Carrier']}, " if "Carrier" in fields else ""
+        said.append(f"It ships {carrier}tracking number {fields['Tracking number']}.")
+        if "Estimated delivery" in fields:
+            said.append(f"Estimated delivery: {fields['Estimated delivery']}.")
+    return " ".join(said) + f" {CITE}"
