@@ -161,7 +161,8 @@ def to_example(draft: Draft, settings, retriever, sessions, tokenizer, rng: rand
                      keep=lambda e, s: quoted is not None and _is_target(e, draft.target) and s == quoted)
     prompt = build_prompt(draft.question, evidence, draft.history, tokenizer=tokenizer, shop=settings.shop_name,
                           tone=settings.shop_tone, budget=settings.prompt_token_budget)
-    answer = draft.answer
+    answer = _with_context(draft.answer, quoted, next((e for e in evidence if _is_target(e, draft.target)), None),
+                           _prose(retriever, draft.target))
     if CITE in answer:
         number = next((n for n, e in enumerate(prompt.evidence, 1) if _is_target(e, draft.target)), None)
         if number is None:
@@ -181,6 +182,29 @@ def _answering_sentence(draft: Draft, evidence: list[Evidence]) -> str | None:
     facts, words = {f.value for f in extract(body)}, set(_norm(body).split())
     return max(sentences(target.text), default=None,
                key=lambda s: (len(facts & {f.value for f in extract(s)}), len(words & set(_norm(s).split()))))
+
+
+def _with_context(answer: str, quoted: str | None, target: Evidence | None, prose: bool) -> str:
+    """An answer that quotes one sentence of a prose passage, followed by the passage's first
+    other sentence in the prompt (its best ranked one): the rule that goes with the fact ("It
+    isn't possible to split an order between two cards." + "You can combine gift cards with
+    one other payment method."). A shopper gets the exception or the way out, and a small
+    model that picked the wrong one of two neighbouring sentences still says the right one.
+    Records (products, orders) and answers that already say more stay as they are."""
+    body = answer.replace(CITE, "").rstrip()
+    if not (prose and quoted and target is not None and answer.endswith(CITE) and body.endswith(quoted)):
+        return answer
+    others = [sentence for sentence in sentences(target.text) if sentence != quoted]
+    if not others or any(line in body for line in others):
+        return answer
+    stop = "." if body[-1].isalnum() else ""  # a table row or list item has no full stop of its own
+    return f"{body}{stop} {others[0]} {CITE}"
+
+
+def _prose(retriever, target: tuple[str, str] | None) -> bool:
+    """Whether the target is a passage of prose: a policy or FAQ, not a product or order record."""
+    return target is not None and any((c.doc_id, c.heading) == target and c.doc_type != "product"
+                                      for c in retriever.index.chunks)
 
 
 def sample_mix(drafts: list[Draft], size: int, rng: random.Random) -> list[Draft]:

@@ -102,6 +102,44 @@ def test_the_same_seed_builds_the_same_set(data_dir, tmp_path, demo_reader, retr
     assert card["data_hash"] == json.loads((data_dir / "card.json").read_text())["data_hash"]
 
 
+def _cited_passage(example: dict) -> tuple[list[str], str]:
+    """The lines of the evidence an answer cites, as its prompt shows them, and the answer's words."""
+    number = int(re.search(r"\[(\d+)\]\s*$", example["answer"]).group(1))
+    passages = re.findall(r"^\[\d+\] [^\n]+\n<<<\n(.*?)\n>>>$", example["messages"][0]["content"],
+                          re.MULTILINE | re.DOTALL)
+    return passages[number - 1].splitlines(), example["answer"].rsplit("[", 1)[0]
+
+
+def test_a_policy_answer_quotes_the_fact_and_the_passage_s_next_best_sentence(data_dir):
+    """From a policy or FAQ passage of several sentences, an answer says two of them word for
+    word (the one that answers, then the passage's best other one); a product answer is one line."""
+    quoting = {"document": [], "product": []}
+    for example in load_examples(data_dir / "train.jsonl"):
+        if example["kind"] in quoting:
+            lines, body = _cited_passage(example)
+            if len(lines) > 1:
+                quoting[example["kind"]].append(sum(1 for line in lines if line in body))
+    documents, products = quoting["document"], quoting["product"]
+    assert documents and products
+    assert documents.count(2) >= 0.8 * len(documents), documents
+    assert max(documents) == 2 and max(products) <= 1
+
+
+def test_a_where_is_my_order_answer_adds_the_note_and_tracking_until_delivered():
+    from finetune.draft import CITE
+    from finetune.orders import where_it_is
+
+    on_its_way = {"Status": "shipped", "Carrier": "UPS", "Tracking number": "1Z1PBR6Y0364025779",
+                  "Estimated delivery": "2026-11-06"}
+    assert where_it_is(f"Your order A1042 is shipped. {CITE}", on_its_way) == (
+        f"Your order A1042 is shipped. It ships with UPS, tracking number 1Z1PBR6Y0364025779. "
+        f"Estimated delivery: 2026-11-06. {CITE}")
+    returned = on_its_way | {"Status": "returned", "Delivered": "2026-10-01",
+                             "Note": "Return received on 2026-10-28; refund pending inspection."}
+    assert where_it_is(f"Your order A1259 is returned. {CITE}", returned) == (
+        f"Your order A1259 is returned. Return received on 2026-10-28; refund pending inspection. {CITE}")
+
+
 def _correct_a_bot_answer(sessions) -> None:
     """A shopper asks, the bot answers badly, an agent corrects it in the console."""
     from chatbot.console.actions import correct_answer
