@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--lr", type=float, default=1e-3)
     train.add_argument("--rank", type=int, default=16)
     train.add_argument("--layers", type=int, default=0, help="adapt only the top N layers (0: all)")
-    train.add_argument("--accumulate", type=int, default=8, help="examples per optimizer step")
+    train.add_argument("--accumulate", type=int, default=4, help="examples per optimizer step")
     train.add_argument("--max-steps", type=int, default=-1, help="stop after N optimizer steps")
     train.add_argument("--seed", type=int, default=13)
     train.add_argument("--fresh", action="store_true", help="ignore checkpoints of an earlier run of NAME")

@@ -43,7 +43,7 @@ class TrainConfig:
     alpha: int = 32
     dropout: float = 0.05
     layers: int = 0  # adapt only the top N transformer layers; 0: all
-    accumulate: int = 8  # examples per optimizer step (batches of one: no padding)
+    accumulate: int = 4  # examples per optimizer step (batches of one: no padding)
     max_steps: int = -1
     max_length: int = 2048
     eval_per_epoch: int = 2
