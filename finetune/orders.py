@@ -48,10 +48,10 @@ def order_drafts(sessions: sessionmaker[Session], customer_ids: list[int], rng: 
         number, target = fields["Order"], (document.doc_id, document.title)
         asked = [f for f in ASKS if f in fields]
         for field in rng.sample(asked, min(per_order, len(asked))):
-            questions, answer = ASKS[field]
+            questions, template = ASKS[field]
             value = fields[field].rstrip(".") + ("" if field == "Note" else ".")
             question = rng.choice(questions).format(n=number, status=fields["Status"])
-            answer = answer.format(n=number, v=value, cite=CITE)
+            answer = template.format(n=number, v=value, cite=CITE)
             if field == "Status":
                 answer = where_it_is(answer, fields)
             drafts.append(Draft("order", rng.choice(variants(question, rng, 3)), answer, target, customer_id,
