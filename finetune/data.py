@@ -21,6 +21,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from chatbot.answer import STOPWORDS
 from chatbot.facts import extract
 from chatbot.prompt import build_prompt
 from chatbot.schemas import Evidence
@@ -28,7 +29,7 @@ from evals.answers import UNANSWERABLE_KINDS
 from finetune.conversations import conversation_drafts
 from finetune.corrections import correction_drafts
 from finetune.draft import CITE, Draft
-from finetune.orders import order_drafts
+from finetune.orders import order_drafts, stating
 from finetune.questions import fact_sentences, record_drafts, section_drafts
 from finetune.refusals import dev_refusal_drafts, out_of_scope_drafts, withheld_drafts
 from finetune.split import Split, split_questions
@@ -40,6 +41,7 @@ MIX = {"dev": 0.25, "document": 0.31, "faq": 0.06, "product": 0.11, "order": 0.1
        "conversation": 0.05, "angry": 0.05}
 ALWAYS = ("correction",)
 EXTRA_CANDIDATES = 6  # retrieved beyond top_k, to fill in for filtered-out evidence
+RESTATES = 0.5  # share of an answer's content words a sentence must say to restate it
 
 
 @dataclass
@@ -125,10 +127,11 @@ def _stating(question: dict, doc_id: str, chunks_by_doc: dict, sessions) -> tupl
         from knowledge.orders import order_evidence
 
         for evidence in order_evidence(sessions, question["customer_id"], question["question"]):
-            line = next((ln for ln in evidence.text.splitlines() if fact in ln.lower()), None)
-            if evidence.doc_id == doc_id and line:
-                number = doc_id.split("/", 1)[1]
-                return f"For your order {number}, {line[0].lower()}{line[1:]}.", (doc_id, evidence.title)
+            fields = dict(line.split(": ", 1) for line in evidence.text.splitlines() if ": " in line)
+            named = fields.get("Order", "").lower() in question["question"].lower()
+            answer = stating(fields, fact, latest=not named) if evidence.doc_id == doc_id else None
+            if answer:
+                return answer.replace(CITE, "").rstrip(), (doc_id, evidence.title)
         return None
     for chunk in chunks_by_doc.get(doc_id, []):
         lines = fact_sentences(chunk.text) + [ln.strip() for ln in chunk.text.splitlines()]
@@ -276,7 +279,21 @@ def _withheld(evidence: Evidence, draft: Draft) -> bool:
     if draft.withhold is not None and _is_target(evidence, draft.withhold):
         return True
     text = evidence.text.lower()
-    return any(fact.lower() in text for fact in draft.exclude_facts)
+    if any(fact.lower() in text for fact in draft.exclude_facts):
+        return True
+    # A sentence saying half of what the withheld answer or the question says may answer it.
+    said = (draft.exclude_statement, draft.question) if draft.exclude_statement else ()
+    return any(_restates(s, statement) for s in sentences(evidence.text) for statement in said)
+
+
+def _restates(sentence: str, statement: str) -> bool:
+    """Whether sentence says much of what statement says: half or more of its content words."""
+    said = _content_words(statement)
+    return bool(said) and len(said & _content_words(sentence)) >= RESTATES * len(said)
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in _norm(text).split() if len(w) > 2 and w not in STOPWORDS}
 
 
 def _target_evidence(retriever, target: tuple[str, str]) -> Evidence | None:

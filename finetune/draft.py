@@ -19,4 +19,5 @@ class Draft:
     history: list[dict[str, str]] = field(default_factory=list)
     withhold: tuple[str, str] | None = None  # a refusal: this section is left out of the evidence
     exclude_facts: list[str] = field(default_factory=list)  # and so is evidence stating these
+    exclude_statement: str = ""  # or restating this (the answer the refusal replaces)
     origin: str = ""  # the section, order or annotation the draft came from

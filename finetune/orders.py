@@ -32,6 +32,8 @@ ASKS = {
     "Note": (["Why is my order {n} {status}?", "What happened with order {n}?"], "{v} {cite}"),
 }
 LAST_ORDER = ["What's the status of my last order?", "where is my most recent order", "Did my order ship?"]
+IN_TRANSIT = ("shipped", "delayed")  # statuses (chatbot/store/models.py) of an order on its way
+LATEST_ANSWER = "Your most recent order, {n}, is {v} {cite}"
 
 
 def order_drafts(sessions: sessionmaker[Session], customer_ids: list[int], rng: random.Random,
@@ -48,32 +50,48 @@ def order_drafts(sessions: sessionmaker[Session], customer_ids: list[int], rng: 
         number, target = fields["Order"], (document.doc_id, document.title)
         asked = [f for f in ASKS if f in fields]
         for field in rng.sample(asked, min(per_order, len(asked))):
-            questions, template = ASKS[field]
-            value = fields[field].rstrip(".") + ("" if field == "Note" else ".")
-            question = rng.choice(questions).format(n=number, status=fields["Status"])
-            answer = template.format(n=number, v=value, cite=CITE)
-            if field == "Status":
-                answer = where_it_is(answer, fields)
-            drafts.append(Draft("order", rng.choice(variants(question, rng, 3)), answer, target, customer_id,
-                                origin=document.doc_id))
+            question = rng.choice(ASKS[field][0]).format(n=number, status=fields["Status"])
+            drafts.append(Draft("order", rng.choice(variants(question, rng, 3)), field_answer(field, fields),
+                                target, customer_id, origin=document.doc_id))
         if customer_id not in latest_seen:  # orders come newest first: this is their last order
             latest_seen.add(customer_id)
-            answer = where_it_is(f"Your most recent order, {number}, is {fields['Status']}. {CITE}", fields)
-            drafts.append(Draft("order", rng.choice(LAST_ORDER), answer, target, customer_id,
-                                origin=document.doc_id))
+            drafts.append(Draft("order", rng.choice(LAST_ORDER), where_it_is(fields, latest=True), target,
+                                customer_id, origin=document.doc_id))
     return drafts
 
 
-def where_it_is(answer: str, fields: dict[str, str]) -> str:
-    """A status answer with what a shopper asking "where is my order" wants next: the note on
-    the order (why it is delayed, what happened to a return) and, until it is delivered, its
-    carrier and tracking number and when it should arrive."""
-    said = [answer.replace(CITE, "").strip()]
-    if "Note" in fields:
-        said.append(fields["Note"].rstrip(".") + ".")
-    if "Tracking number" in fields and "Delivered" not in fields:
-        carrier = f"with {fields['Carrier']}, " if "Carrier" in fields else ""
-        said.append(f"It ships {carrier}tracking number {fields['Tracking number']}.")
+def stating(fields: dict[str, str], fact: str, *, latest: bool = False) -> str | None:
+    """The answer these drafts give that states fact (any order question, the dev set's
+    too, answered in one voice): where the order is, when that says it, else the answer
+    about the field holding it. None if the order does not state fact."""
+    fact = fact.lower()
+    candidates = [where_it_is(fields, latest=latest)] + [field_answer(f, fields) for f in ASKS if f in fields]
+    return next((answer for answer in candidates if fact in answer.lower()), None)
+
+
+def field_answer(field: str, fields: dict[str, str]) -> str:
+    """The answer to a question about one field of the order ("Status": where it is)."""
+    if field == "Status":
+        return where_it_is(fields)
+    value = fields[field].rstrip(".") + ("" if field == "Note" else ".")
+    return ASKS[field][1].format(n=fields["Order"], v=value, cite=CITE)
+
+
+def where_it_is(fields: dict[str, str], *, latest: bool = False) -> str:
+    """The order's status ("your most recent order" when the shopper did not name it) with
+    what a shopper asking "where is my order" wants next: while it is on its way, its carrier,
+    tracking number and estimated delivery, then the note on the order (why it is delayed,
+    what happened to a return). One sentence up to the note: what follows the status hangs on
+    the status word itself ("shipped with", "cancelled —", "delivered."), with no full stop
+    after the status to end on."""
+    number, status = fields["Order"], fields["Status"]
+    said = (LATEST_ANSWER if latest else ASKS["Status"][1]).format(n=number, v=status, cite="").rstrip()
+    if "Tracking number" in fields and status in IN_TRANSIT:
+        carrier = f" with {fields['Carrier']}," if "Carrier" in fields else ""
+        said += f"{carrier} tracking number {fields['Tracking number']}"
         if "Estimated delivery" in fields:
-            said.append(f"Estimated delivery: {fields['Estimated delivery']}.")
-    return " ".join(said) + f" {CITE}"
+            said += f", estimated delivery {fields['Estimated delivery']}"
+    note = fields.get("Note", "").rstrip(".")
+    if note:
+        said += f" — {note[0].lower() + note[1:] if note[1:2].islower() else note}"
+    return f"{said}. {CITE}"

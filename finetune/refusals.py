@@ -1,8 +1,10 @@
 """Questions the evidence cannot answer, paired with the desk's hand-off reply verbatim
 (chatbot/handoff.py), so the adapter says so plainly instead of guessing:
 
-- a document question asked with its answer's section, and any evidence stating its fact,
-  left out of the prompt (the evidence is near the topic but silent on the point);
+- a document question asked with its answer's section, and any evidence stating its fact
+  or restating its answer (another section, a product's care line), left out of the
+  prompt: the evidence is near the topic but silent on the point, never a refusal next
+  to the answer;
 - questions any shop gets that its documents rarely cover (finetune/out_of_scope.yaml);
 - the unanswerable and hand-off questions of the dev set's training part.
 """
@@ -17,7 +19,7 @@ import yaml
 from chatbot.facts import extract
 from chatbot.handoff import HANDOFF_REPLY
 from evals.answers import UNANSWERABLE_KINDS
-from finetune.draft import Draft
+from finetune.draft import CITE, Draft
 
 OUT_OF_SCOPE = Path(__file__).with_name("out_of_scope.yaml")
 
@@ -29,7 +31,9 @@ def withheld_drafts(answerable: list[Draft], rng: random.Random, count: int) -> 
     for draft in chosen:
         facts = [f.text for f in extract(draft.answer)] or [draft.answer.split(" [")[0][:60]]
         drafts.append(Draft("refusal", draft.question, HANDOFF_REPLY, None, draft.customer_id,
-                            withhold=draft.target, exclude_facts=facts, origin=f"withheld {draft.origin}"))
+                            withhold=draft.target, exclude_facts=facts,
+                            exclude_statement=draft.answer.replace(CITE, "").strip(),
+                            origin=f"withheld {draft.origin}"))
     return drafts
 
 

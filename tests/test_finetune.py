@@ -125,19 +125,50 @@ def test_a_policy_answer_quotes_the_fact_and_the_passage_s_next_best_sentence(da
     assert max(documents) == 2 and max(products) <= 1
 
 
-def test_a_where_is_my_order_answer_adds_the_note_and_tracking_until_delivered():
+def test_a_where_is_my_order_answer_adds_tracking_while_on_its_way_and_the_note():
     from finetune.draft import CITE
-    from finetune.orders import where_it_is
+    from finetune.orders import stating, where_it_is
 
-    on_its_way = {"Status": "shipped", "Carrier": "UPS", "Tracking number": "1Z1PBR6Y0364025779",
-                  "Estimated delivery": "2026-11-06"}
-    assert where_it_is(f"Your order A1042 is shipped. {CITE}", on_its_way) == (
-        f"Your order A1042 is shipped. It ships with UPS, tracking number 1Z1PBR6Y0364025779. "
-        f"Estimated delivery: 2026-11-06. {CITE}")
-    returned = on_its_way | {"Status": "returned", "Delivered": "2026-10-01",
+    on_its_way = {"Order": "A1042", "Status": "shipped", "Carrier": "UPS", "Tracking number": "1Z1PBR6Y0364025779",
+                  "Estimated delivery": "2026-11-06", "Total": "$149.00"}
+    where = (f"Your order A1042 is shipped with UPS, tracking number 1Z1PBR6Y0364025779, "
+             f"estimated delivery 2026-11-06. {CITE}")
+    assert where_it_is(on_its_way) == where
+    assert where_it_is(on_its_way, latest=True).startswith("Your most recent order, A1042, is shipped with UPS,")
+    returned = on_its_way | {"Order": "A1259", "Status": "returned", "Delivered": "2026-10-01",
                              "Note": "Return received on 2026-10-28; refund pending inspection."}
-    assert where_it_is(f"Your order A1259 is returned. {CITE}", returned) == (
-        f"Your order A1259 is returned. Return received on 2026-10-28; refund pending inspection. {CITE}")
+    assert where_it_is(returned) == (
+        f"Your order A1259 is returned — return received on 2026-10-28; refund pending inspection. {CITE}")
+    assert where_it_is(on_its_way | {"Status": "delivered", "Delivered": "2026-11-05"}) == (
+        f"Your order A1042 is delivered. {CITE}")
+    # Any question about the order is answered in the same voice: where it is, when that
+    # states the fact asked for, else the answer about the field that does.
+    assert stating(on_its_way, "1z1pbr6y0364025779") == stating(on_its_way, "UPS") == where
+    assert stating(returned, "ups") == f"Your order A1259 ships with UPS. {CITE}"
+    assert stating(on_its_way, "$149.00") == f"The total for order A1042 was $149.00. {CITE}"
+    assert stating(on_its_way, "A1999") is None
+
+
+def test_a_refusal_shows_no_evidence_that_restates_the_withheld_answer():
+    """A "we don't know" example built by withholding an answer's section must not show the
+    same answer elsewhere (a product's care line repeating the care guide): that would teach
+    refusing next to the answer."""
+    import random
+
+    from chatbot.schemas import Evidence
+    from finetune.data import _withheld
+    from finetune.draft import CITE, Draft
+    from finetune.refusals import withheld_drafts
+
+    answer = Draft("document", "how do I wash fleece", f"Machine wash cold with like colors and tumble dry low. {CITE}",
+                   ("guides/care", "Product Care Guide > Fleece"))
+    [refusal] = withheld_drafts([answer], random.Random(0), count=1)
+    assert refusal.answer == HANDOFF_REPLY and refusal.target is None
+    care_line = Evidence("products/fleece", "Basecamp Fleece Jacket", "Care: Machine wash cold, tumble dry low.", 0.6)
+    unrelated = Evidence("products/fleece", "Basecamp Fleece Jacket", "Weight: 235 g\nPockets: 2 zip hand pockets", 0.5)
+    section = Evidence("guides/care", "Product Care Guide > Fleece", "Wash inside out.", 0.9)
+    assert _withheld(care_line, refusal) and _withheld(section, refusal)
+    assert not _withheld(unrelated, refusal)
 
 
 def _correct_a_bot_answer(sessions) -> None:
