@@ -29,7 +29,7 @@ from evals.answers import UNANSWERABLE_KINDS
 from finetune.conversations import conversation_drafts
 from finetune.corrections import correction_drafts
 from finetune.draft import CITE, Draft
-from finetune.orders import order_drafts, stating
+from finetune.orders import order_drafts, order_fields, stating
 from finetune.questions import fact_sentences, record_drafts, section_drafts
 from finetune.refusals import dev_refusal_drafts, out_of_scope_drafts, withheld_drafts
 from finetune.split import Split, split_questions
@@ -124,11 +124,11 @@ def _stating(question: dict, doc_id: str, chunks_by_doc: dict, sessions) -> tupl
     """The sentence of doc_id that states the question's key fact, and its section."""
     fact = question["key_fact"].lower()
     if doc_id.startswith("order/"):
-        from knowledge.orders import order_evidence
+        from knowledge.orders import names, order_evidence
 
         for evidence in order_evidence(sessions, question["customer_id"], question["question"]):
-            fields = dict(line.split(": ", 1) for line in evidence.text.splitlines() if ": " in line)
-            named = fields.get("Order", "").lower() in question["question"].lower()
+            fields = order_fields(evidence.text)
+            named = names(question["question"], fields.get("Order", ""))
             answer = stating(fields, fact, latest=not named) if evidence.doc_id == doc_id else None
             if answer:
                 return answer.replace(CITE, "").rstrip(), (doc_id, evidence.title)

@@ -46,7 +46,7 @@ def order_drafts(sessions: sessionmaker[Session], customer_ids: list[int], rng: 
         documents = [(o.customer_id, order_document(o)) for o in orders]
     drafts, latest_seen = [], set()
     for customer_id, document in documents:
-        fields = dict(line.split(": ", 1) for line in document.text.splitlines() if ": " in line)
+        fields = order_fields(document.text)
         number, target = fields["Order"], (document.doc_id, document.title)
         asked = [f for f in ASKS if f in fields]
         for field in rng.sample(asked, min(per_order, len(asked))):
@@ -58,6 +58,11 @@ def order_drafts(sessions: sessionmaker[Session], customer_ids: list[int], rng: 
             drafts.append(Draft("order", rng.choice(LAST_ORDER), where_it_is(fields, latest=True), target,
                                 customer_id, origin=document.doc_id))
     return drafts
+
+
+def order_fields(text: str) -> dict[str, str]:
+    """The "Field: value" lines of an order's evidence (knowledge/documents.py), by field."""
+    return dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
 
 
 def stating(fields: dict[str, str], fact: str, *, latest: bool = False) -> str | None:

@@ -42,7 +42,7 @@ def order_evidence(
             .options(selectinload(Order.items))
             .order_by(Order.placed_at.desc())
         ).all()
-        named = [o for o in orders if _names(question, o.number)]
+        named = [o for o in orders if names(question, o.number)]
         if not named and orders and LATEST.search(question):
             named = orders[:1]
         recent = [o for o in orders if o not in named][: max(0, MAX_ORDERS - len(named))]
@@ -54,6 +54,6 @@ def order_evidence(
     ]
 
 
-def _names(question: str, number: str) -> bool:
+def names(question: str, number: str) -> bool:
     """Whether the question names this order number as a whole word (A104 is not A1042)."""
     return re.search(rf"(?<![A-Za-z0-9]){re.escape(number)}(?![A-Za-z0-9])", question, re.IGNORECASE) is not None
