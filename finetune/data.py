@@ -37,7 +37,7 @@ from knowledge.focus import focus, sentences
 
 # Share of the training examples per kind, sampled to fill `size` as far as there are
 # enough; agents' corrections are always all in, on top.
-MIX = {"dev": 0.25, "document": 0.31, "faq": 0.06, "product": 0.11, "order": 0.11, "refusal": 0.06,
+MIX = {"dev": 0.25, "document": 0.31, "faq": 0.06, "product": 0.11, "order": 0.14, "refusal": 0.03,
        "conversation": 0.05, "angry": 0.05}
 ALWAYS = ("correction",)
 EXTRA_CANDIDATES = 6  # retrieved beyond top_k, to fill in for filtered-out evidence

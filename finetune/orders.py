@@ -32,13 +32,22 @@ ASKS = {
     "Note": (["Why is my order {n} {status}?", "What happened with order {n}?"], "{v} {cite}"),
 }
 LAST_ORDER = ["What's the status of my last order?", "where is my most recent order", "Did my order ship?"]
-IN_TRANSIT = ("shipped", "delayed")  # statuses (chatbot/store/models.py) of an order on its way
+# What follows the status word (statuses of chatbot/store/models.py): order evidence fields,
+# each said by its clause, where the order has them.
+_ON_ITS_WAY = (("Carrier", "with {v}"), ("Tracking number", "tracking number {v}"),
+               ("Estimated delivery", "estimated delivery {v}"))
+AFTER_STATUS = {"shipped": _ON_ITS_WAY, "delayed": _ON_ITS_WAY,
+                "processing": (("Estimated delivery", "estimated delivery {v}"),)}
 LATEST_ANSWER = "Your most recent order, {n}, is {v} {cite}"
+# A delivered order is said with its date and another verb ("was delivered on"), so no
+# order on its way reads "is shipped — it arrived on <its ship date>".
+DELIVERED_ANSWER = ("Your order {n} was delivered on {v}", "Your most recent order, {n}, was delivered on {v}")
 
 
 def order_drafts(sessions: sessionmaker[Session], customer_ids: list[int], rng: random.Random,
                  per_order: int = 2) -> list[Draft]:
-    """Drafts for these customers' orders, the order's own evidence as the target."""
+    """Drafts for these customers' orders, the order's own evidence as the target: where each
+    order is (what shoppers ask most) and per_order - 1 questions about its other fields."""
     with sessions() as session:
         orders = session.scalars(select(Order).where(Order.customer_id.in_(customer_ids))
                                  .options(selectinload(Order.items))
@@ -48,8 +57,8 @@ def order_drafts(sessions: sessionmaker[Session], customer_ids: list[int], rng: 
     for customer_id, document in documents:
         fields = order_fields(document.text)
         number, target = fields["Order"], (document.doc_id, document.title)
-        asked = [f for f in ASKS if f in fields]
-        for field in rng.sample(asked, min(per_order, len(asked))):
+        others = [f for f in ASKS if f in fields and f != "Status"]
+        for field in ["Status"] + rng.sample(others, min(per_order - 1, len(others))):
             question = rng.choice(ASKS[field][0]).format(n=number, status=fields["Status"])
             drafts.append(Draft("order", rng.choice(variants(question, rng, 3)), field_answer(field, fields),
                                 target, customer_id, origin=document.doc_id))
@@ -84,18 +93,20 @@ def field_answer(field: str, fields: dict[str, str]) -> str:
 
 def where_it_is(fields: dict[str, str], *, latest: bool = False) -> str:
     """The order's status ("your most recent order" when the shopper did not name it) with
-    what a shopper asking "where is my order" wants next: while it is on its way, its carrier,
-    tracking number and estimated delivery, then the note on the order (why it is delayed,
-    what happened to a return). One sentence up to the note: what follows the status hangs on
-    the status word itself ("shipped with", "cancelled —", "delivered."), with no full stop
-    after the status to end on."""
+    what a shopper asking "where is my order" wants next (AFTER_STATUS: while it is on its
+    way, its carrier, tracking number and estimated delivery), then the note on the order
+    (why it is delayed, what happened to a return). One sentence up to the note, and never
+    the bare status: what follows hangs on the status word itself ("shipped with",
+    "cancelled —"), or the order "was delivered on" its date, so the adapter does not learn
+    to stop after the status word."""
     number, status = fields["Order"], fields["Status"]
-    said = (LATEST_ANSWER if latest else ASKS["Status"][1]).format(n=number, v=status, cite="").rstrip()
-    if "Tracking number" in fields and status in IN_TRANSIT:
-        carrier = f" with {fields['Carrier']}," if "Carrier" in fields else ""
-        said += f"{carrier} tracking number {fields['Tracking number']}"
-        if "Estimated delivery" in fields:
-            said += f", estimated delivery {fields['Estimated delivery']}"
+    if status == "delivered" and "Delivered" in fields:
+        said = DELIVERED_ANSWER[latest].format(n=number, v=fields["Delivered"])
+    else:
+        said = (LATEST_ANSWER if latest else ASKS["Status"][1]).format(n=number, v=status, cite="").rstrip()
+    said_next = [clause.format(v=fields[field]) for field, clause in AFTER_STATUS.get(status, ()) if field in fields]
+    if said_next:
+        said += (" " if said_next[0].startswith("with") else ", ") + ", ".join(said_next)
     note = fields.get("Note", "").rstrip(".")
     if note:
         said += f" — {note[0].lower() + note[1:] if note[1:2].islower() else note}"

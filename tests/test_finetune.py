@@ -139,14 +139,38 @@ def test_a_where_is_my_order_answer_adds_tracking_while_on_its_way_and_the_note(
                              "Note": "Return received on 2026-10-28; refund pending inspection."}
     assert where_it_is(returned) == (
         f"Your order A1259 is returned — return received on 2026-10-28; refund pending inspection. {CITE}")
+    # Never the bare status word: the adapter would learn to stop after it.
     assert where_it_is(on_its_way | {"Status": "delivered", "Delivered": "2026-11-05"}) == (
-        f"Your order A1042 is delivered. {CITE}")
+        f"Your order A1042 was delivered on 2026-11-05. {CITE}")
+    assert where_it_is(returned | {"Status": "delivered"}, latest=True) == (
+        f"Your most recent order, A1259, was delivered on 2026-10-01 — return received on 2026-10-28; "
+        f"refund pending inspection. {CITE}")
     # Any question about the order is answered in the same voice: where it is, when that
     # states the fact asked for, else the answer about the field that does.
     assert stating(on_its_way, "1z1pbr6y0364025779") == stating(on_its_way, "UPS") == where
     assert stating(returned, "ups") == f"Your order A1259 ships with UPS. {CITE}"
     assert stating(on_its_way, "$149.00") == f"The total for order A1042 was $149.00. {CITE}"
     assert stating(on_its_way, "A1999") is None
+
+
+def test_every_order_is_asked_where_it_is_and_about_one_other_field(demo_reader):
+    import random
+
+    from chatbot.store.models import Order
+    from finetune.orders import order_drafts
+
+    with demo_reader() as session:
+        orders = session.scalars(select(Order).order_by(Order.id).limit(12)).all()
+        customers = sorted({o.customer_id for o in orders})
+    drafts = order_drafts(demo_reader, customers, random.Random(0))
+    by_order: dict[str, list[str]] = {}
+    for draft in drafts:
+        by_order.setdefault(draft.origin, []).append(draft.answer)
+    assert len(by_order) >= len(orders)
+    for origin, answers in by_order.items():
+        where = re.compile(rf"Your order {origin.rsplit('/', 1)[1]} (is|was) ")
+        assert any(where.match(a) for a in answers), (origin, answers)
+        assert any(not where.match(a) and not a.startswith("Your most recent") for a in answers), (origin, answers)
 
 
 def test_a_refusal_shows_no_evidence_that_restates_the_withheld_answer():
