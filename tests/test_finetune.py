@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -154,8 +155,6 @@ def test_a_where_is_my_order_answer_adds_tracking_while_on_its_way_and_the_note(
 
 
 def test_every_order_is_asked_where_it_is_and_about_one_other_field(demo_reader):
-    import random
-
     from chatbot.store.models import Order
     from finetune.orders import order_drafts
 
@@ -177,8 +176,6 @@ def test_a_refusal_shows_no_evidence_that_restates_the_withheld_answer():
     """A "we don't know" example built by withholding an answer's section must not show the
     same answer elsewhere (a product's care line repeating the care guide): that would teach
     refusing next to the answer."""
-    import random
-
     from chatbot.schemas import Evidence
     from finetune.data import _withheld
     from finetune.draft import CITE, Draft
