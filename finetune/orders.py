@@ -33,11 +33,11 @@ ASKS = {
 }
 LAST_ORDER = ["What's the status of my last order?", "where is my most recent order", "Did my order ship?"]
 # What follows the status word (statuses of chatbot/store/models.py): order evidence fields,
-# each said by its clause, where the order has them.
-_ON_ITS_WAY = (("Carrier", "with {v}"), ("Tracking number", "tracking number {v}"),
-               ("Estimated delivery", "estimated delivery {v}"))
+# each said by its clause (with the separator before it), where the order has them.
+_ON_ITS_WAY = (("Carrier", " with {v}"), ("Tracking number", ", tracking number {v}"),
+               ("Estimated delivery", ", estimated delivery {v}"))
 AFTER_STATUS = {"shipped": _ON_ITS_WAY, "delayed": _ON_ITS_WAY,
-                "processing": (("Estimated delivery", "estimated delivery {v}"),)}
+                "processing": (("Estimated delivery", ", estimated delivery {v}"),)}
 LATEST_ANSWER = "Your most recent order, {n}, is {v} {cite}"
 # A delivered order is said with its date and another verb ("was delivered on"), so no
 # order on its way reads "is shipped — it arrived on <its ship date>".
@@ -104,9 +104,7 @@ def where_it_is(fields: dict[str, str], *, latest: bool = False) -> str:
         said = DELIVERED_ANSWER[latest].format(n=number, v=fields["Delivered"])
     else:
         said = (LATEST_ANSWER if latest else ASKS["Status"][1]).format(n=number, v=status, cite="").rstrip()
-    said_next = [clause.format(v=fields[field]) for field, clause in AFTER_STATUS.get(status, ()) if field in fields]
-    if said_next:
-        said += (" " if said_next[0].startswith("with") else ", ") + ", ".join(said_next)
+    said += "".join(clause.format(v=fields[field]) for field, clause in AFTER_STATUS.get(status, ()) if field in fields)
     note = fields.get("Note", "").rstrip(".")
     if note:
         said += f" — {note[0].lower() + note[1:] if note[1:2].islower() else note}"
