@@ -14,9 +14,10 @@ from finetune.phrasing import variants
 from knowledge.documents import order_document
 
 # field of the order evidence -> (questions, answer); {n} is the order number, {v} the value.
+# The status is answered by where_it_is.
 ASKS = {
     "Status": (["What's the status of order {n}?", "Where is my order {n}?", "did {n} arrive yet?",
-                "Any update on {n}?"], "Your order {n} is {v} {cite}"),
+                "Any update on {n}?"], None),
     "Carrier": (["Which carrier is delivering order {n}?", "Who is shipping {n}?"],
                 "Your order {n} ships with {v} {cite}"),
     "Tracking number": (["What's the tracking number for {n}?", "Can I get tracking for order {n}?"],
@@ -38,10 +39,9 @@ _ON_ITS_WAY = (("Carrier", " with {v}"), ("Tracking number", ", tracking number 
                ("Estimated delivery", ", estimated delivery {v}"))
 AFTER_STATUS = {"shipped": _ON_ITS_WAY, "delayed": _ON_ITS_WAY,
                 "processing": (("Estimated delivery", ", estimated delivery {v}"),)}
-LATEST_ANSWER = "Your most recent order, {n}, is {v} {cite}"
-# A delivered order is said with its date and another verb ("was delivered on"), so no
-# order on its way reads "is shipped — it arrived on <its ship date>".
-DELIVERED_ANSWER = ("Your order {n} was delivered on {v}", "Your most recent order, {n}, was delivered on {v}")
+# How a status answer names the order: by its number, or as the shopper's latest one when
+# they named none.
+NAMED, LATEST = "Your order {n}", "Your most recent order, {n},"
 
 
 def order_drafts(sessions: sessionmaker[Session], customer_ids: list[int], rng: random.Random,
@@ -99,11 +99,13 @@ def where_it_is(fields: dict[str, str], *, latest: bool = False) -> str:
     the bare status: what follows hangs on the status word itself ("shipped with",
     "cancelled —"), or the order "was delivered on" its date, so the adapter does not learn
     to stop after the status word."""
-    number, status = fields["Order"], fields["Status"]
+    status, subject = fields["Status"], (LATEST if latest else NAMED).format(n=fields["Order"])
     if status == "delivered" and "Delivered" in fields:
-        said = DELIVERED_ANSWER[latest].format(n=number, v=fields["Delivered"])
+        # Its date and another verb, so no order on its way reads "is shipped — it arrived
+        # on <its ship date>".
+        said = f"{subject} was delivered on {fields['Delivered']}"
     else:
-        said = (LATEST_ANSWER if latest else ASKS["Status"][1]).format(n=number, v=status, cite="").rstrip()
+        said = f"{subject} is {status}"
     said += "".join(clause.format(v=fields[field]) for field, clause in AFTER_STATUS.get(status, ()) if field in fields)
     note = fields.get("Note", "").rstrip(".")
     if note:
