@@ -38,7 +38,8 @@ LAST_ORDER = ["What's the status of my last order?", "where is my most recent or
 _ON_ITS_WAY = (("Carrier", " with {v}"), ("Tracking number", ", tracking number {v}"),
                ("Estimated delivery", ", estimated delivery {v}"))
 AFTER_STATUS = {"shipped": _ON_ITS_WAY, "delayed": _ON_ITS_WAY,
-                "processing": (("Estimated delivery", ", estimated delivery {v}"),)}
+                "processing": (("Estimated delivery", ", estimated delivery {v}"),),
+                "delivered": _ON_ITS_WAY[:2]}
 # How a status answer names the order: by its number, or as the shopper's latest one when
 # they named none.
 NAMED, LATEST = "Your order {n}", "Your most recent order, {n},"
@@ -94,7 +95,8 @@ def field_answer(field: str, fields: dict[str, str]) -> str:
 def where_it_is(fields: dict[str, str], *, latest: bool = False) -> str:
     """The order's status ("your most recent order" when the shopper did not name it) with
     what a shopper asking "where is my order" wants next (AFTER_STATUS: while it is on its
-    way, its carrier, tracking number and estimated delivery), then the note on the order
+    way, its carrier, tracking number and estimated delivery; once delivered, the carrier and
+    tracking number it came with), then the note on the order
     (why it is delayed, what happened to a return). One sentence up to the note, and never
     the bare status: what follows hangs on the status word itself ("shipped with",
     "cancelled —"), or the order "was delivered on" its date, so the adapter does not learn

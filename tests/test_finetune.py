@@ -142,16 +142,26 @@ def test_a_where_is_my_order_answer_adds_tracking_while_on_its_way_and_the_note(
         f"Your order A1259 is returned — return received on 2026-10-28; refund pending inspection. {CITE}")
     # Never the bare status word: the adapter would learn to stop after it.
     assert where_it_is(on_its_way | {"Status": "delivered", "Delivered": "2026-11-05"}) == (
-        f"Your order A1042 was delivered on 2026-11-05. {CITE}")
+        f"Your order A1042 was delivered on 2026-11-05 with UPS, tracking number 1Z1PBR6Y0364025779. {CITE}")
     assert where_it_is(returned | {"Status": "delivered"}, latest=True) == (
-        f"Your most recent order, A1259, was delivered on 2026-10-01 — return received on 2026-10-28; "
-        f"refund pending inspection. {CITE}")
+        f"Your most recent order, A1259, was delivered on 2026-10-01 with UPS, tracking number "
+        f"1Z1PBR6Y0364025779 — return received on 2026-10-28; refund pending inspection. {CITE}")
     # Any question about the order is answered in the same voice: where it is, when that
     # states the fact asked for, else the answer about the field that does.
     assert stating(on_its_way, "1z1pbr6y0364025779") == stating(on_its_way, "UPS") == where
     assert stating(returned, "ups") == f"Your order A1259 ships with UPS. {CITE}"
     assert stating(on_its_way, "$149.00") == f"The total for order A1042 was $149.00. {CITE}"
     assert stating(on_its_way, "A1999") is None
+
+
+def test_an_answer_from_a_product_record_names_the_product():
+    """A field line is answered in the product drafts' voice, the dev set's answers too, never
+    as the bare line ("Price: $99.00"), which names nothing."""
+    from finetune.questions import record_line_answer
+
+    assert record_line_answer("Firefly Stove Kit", "Price: $99.00") == "The Firefly Stove Kit costs $99.00."
+    assert record_line_answer("Loft Insulated Air Pad", "R-value: 5.4") == "The Loft Insulated Air Pad has r-value: 5.4."
+    assert record_line_answer("Firefly Stove Kit", "Everything nests inside the pot.") is None
 
 
 def test_every_order_is_asked_where_it_is_and_about_one_other_field(demo_reader):
