@@ -30,7 +30,7 @@ from finetune.conversations import conversation_drafts
 from finetune.corrections import correction_drafts
 from finetune.draft import CITE, Draft
 from finetune.orders import order_drafts, order_fields, stating
-from finetune.questions import fact_sentences, record_drafts, section_drafts
+from finetune.questions import fact_sentences, record_drafts, record_line_answer, section_drafts
 from finetune.refusals import dev_refusal_drafts, out_of_scope_drafts, withheld_drafts
 from finetune.split import Split, split_questions
 from knowledge.focus import focus, sentences
@@ -137,7 +137,8 @@ def _stating(question: dict, doc_id: str, chunks_by_doc: dict, sessions) -> tupl
         lines = fact_sentences(chunk.text) + [ln.strip() for ln in chunk.text.splitlines()]
         sentence = next((s for s in lines if fact in s.lower()), None)
         if sentence:
-            return sentence, (chunk.doc_id, chunk.heading)
+            said = record_line_answer(chunk.title, sentence) if chunk.doc_type == "product" else None
+            return said or sentence, (chunk.doc_id, chunk.heading)
     return None
 
 

@@ -91,6 +91,17 @@ def record_drafts(chunk: Chunk, rng: random.Random, fields: int = 3) -> list[Dra
     return drafts
 
 
+def record_line_answer(name: str, line: str) -> str | None:
+    """A record's "Field: value" line as an answer that names the record ("The Firefly Stove
+    Kit costs $99.00."); None for a line that is not a field. Every answer from a record says
+    it this way, so the adapter does not also learn to answer with the bare line."""
+    match = _FIELD.match(line.strip())
+    if match is None:
+        return None
+    field, value = match.groups()
+    return f"The {name} {_field_phrase(field.lower(), value)}"
+
+
 def _field_phrase(field: str, value: str) -> str:
     if field == "price":
         return f"costs {value}."
