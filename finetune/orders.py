@@ -35,11 +35,10 @@ ASKS = {
 LAST_ORDER = ["What's the status of my last order?", "where is my most recent order", "Did my order ship?"]
 # What follows the status word (statuses of chatbot/store/models.py): order evidence fields,
 # each said by its clause (with the separator before it), where the order has them.
-_ON_ITS_WAY = (("Carrier", " with {v}"), ("Tracking number", ", tracking number {v}"),
-               ("Estimated delivery", ", estimated delivery {v}"))
-AFTER_STATUS = {"shipped": _ON_ITS_WAY, "delayed": _ON_ITS_WAY,
-                "processing": (("Estimated delivery", ", estimated delivery {v}"),),
-                "delivered": _ON_ITS_WAY[:2]}
+_CARRIED = (("Carrier", " with {v}"), ("Tracking number", ", tracking number {v}"))
+_ARRIVING = (("Estimated delivery", ", estimated delivery {v}"),)
+AFTER_STATUS = {"shipped": _CARRIED + _ARRIVING, "delayed": _CARRIED + _ARRIVING,
+                "processing": _ARRIVING, "delivered": _CARRIED}
 # How a status answer names the order: by its number, or as the shopper's latest one when
 # they named none.
 NAMED, LATEST = "Your order {n}", "Your most recent order, {n},"

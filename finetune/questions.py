@@ -42,6 +42,9 @@ FIELD_TEMPLATES = {
     "care": ["How do I wash the {name}?"],
 }
 FIELD_DEFAULT = ["What is the {field} of the {name}?", "{name} {field}?"]
+# How an answer says a field, after "The {name}".
+FIELD_ANSWERS = {"price": "costs {value}.", "in stock": "is in stock in {value}.", "materials": "is made of {value}."}
+FIELD_ANSWER_DEFAULT = "has {field}: {value}."
 
 
 def section_drafts(chunk: Chunk, rng: random.Random, per_sentence: int = 1) -> list[Draft]:
@@ -80,7 +83,7 @@ def record_drafts(chunk: Chunk, rng: random.Random, fields: int = 3) -> list[Dra
         key = field.lower()
         template = rng.choice(FIELD_TEMPLATES.get(key, FIELD_DEFAULT))
         question = template.format(name=name, field=key)
-        answer = f"The {name} {_field_phrase(key, value)} {CITE}"
+        answer = f"{_record_answer(name, key, value)} {CITE}"
         drafts.append(Draft("product", rng.choice(variants(question, rng, 3)), answer, target,
                             origin=chunk.heading))
     # Asked by SKU, as shoppers paste them from the page.
@@ -99,17 +102,11 @@ def record_line_answer(name: str, line: str) -> str | None:
     if match is None:
         return None
     field, value = match.groups()
-    return f"The {name} {_field_phrase(field.lower(), value)}"
+    return _record_answer(name, field.lower(), value)
 
 
-def _field_phrase(field: str, value: str) -> str:
-    if field == "price":
-        return f"costs {value}."
-    if field == "in stock":
-        return f"is in stock in {value}."
-    if field == "materials":
-        return f"is made of {value}."
-    return f"has {field}: {value}."
+def _record_answer(name: str, field: str, value: str) -> str:
+    return f"The {name} " + FIELD_ANSWERS.get(field, FIELD_ANSWER_DEFAULT).format(field=field, value=value)
 
 
 def fact_sentences(text: str) -> list[str]:
