@@ -10,7 +10,8 @@
 Also reported: how often answerable questions were refused, what the guardrails did, and
 key_fact_ceiling: answerable questions whose evidence covers them (so they reach the model
 rather than the hand-off) and contains the key fact, the best any model could score with
-this retrieval.
+this retrieval; key_fact_first: those whose first focused sentence (or a record the question
+names, shown whole) holds it, where a small model that quotes what it is shown first finds it.
 
 `evaluate(generator, questions, ...)` is the reusable part: the fine-tuning suite calls it
 with the base model and with an adapter to compare them on the same questions.
@@ -29,7 +30,7 @@ from chatbot.facts import check
 from chatbot.handoff import HANDOFF_REPLY
 from chatbot.prompt import build_prompt
 from evals.suite import SuiteResult, dev_questions
-from knowledge.focus import focus
+from knowledge.focus import NAMED, focus
 from knowledge.retrieval import covers
 
 # The model's own ways of declining, counted as refusals besides the hand-off reply.
@@ -72,6 +73,10 @@ def answer_question(question: dict, generator, context: Context) -> dict:
     # The prompt shows each evidence's title and text: "whats RO-FLC-0001" is answered by a title.
     reachable = bool(key_fact) and covers(evidence) and any(_contains(f"{e.title}\n{e.text}", key_fact)
                                                             for e in prompt.evidence)
+    # What the prompt shows first: a record the question names, whole, else one sentence.
+    first = prompt.evidence[0] if reachable else None
+    shown_first = first is not None and f"{first.title}\n" + (
+        first.text if first.score >= NAMED else first.text.split("\n", 1)[0])
     cited = sorted({prompt.evidence[n - 1].doc_id for n in answer.cited(len(prompt.evidence))})
     return {
         "id": question["id"], "kind": question["kind"], "question": text, "answer": answer.text,
@@ -79,6 +84,7 @@ def answer_question(question: dict, generator, context: Context) -> dict:
         "refused": is_refusal(answer.text), "guardrail": (answer.guardrail or {}).get("action"),
         "facts": len(facts.facts), "grounded_facts": len(facts.facts) - len(facts.unsupported),
         "tokens": answer.stats.tokens_generated, "fact_reachable": reachable,
+        "fact_first": bool(shown_first) and _contains(shown_first, key_fact),
     }
 
 
@@ -109,6 +115,7 @@ def score(rows: list[dict]) -> dict[str, float]:
         "answerable_refused": _share(answerable, lambda r: r["refused"]),
         "guardrail_intervened": _share(answerable, lambda r: r["guardrail"] in ("regenerated", "fallback")),
         "key_fact_ceiling": _share(answerable, lambda r: r["fact_reachable"]),
+        "key_fact_first": _share(answerable, lambda r: r["fact_first"]),
     }
 
 

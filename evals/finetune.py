@@ -63,6 +63,7 @@ def finetune_suite() -> SuiteResult:
         metrics[f"{prefix}_answer_words"] = row["answer_words"]
     metrics["key_fact_gain"] = metrics["adapter_key_fact_accuracy"] - metrics["base_key_fact_accuracy"]
     metrics["key_fact_ceiling"] = results["base"][0]["key_fact_ceiling"]  # retrieval's, same for both
+    metrics["key_fact_first"] = results["base"][0]["key_fact_first"]  # the focus step's, same for both
     good = no_worse(metrics) and metadata.get("good", False)
     registry.update_metrics(choice.path.parent, choice.path.name,
                             {f"heldout_{k}": v for k, v in metrics.items()}, good=good)
@@ -74,7 +75,9 @@ def finetune_suite() -> SuiteResult:
              "prompt and guardrails for both models.", "",
              f"Ceiling: {metrics['key_fact_ceiling']:.3f} of the answerable held-out questions have evidence "
              "that covers them and contains the key fact; no model can score more key facts with this "
-             "retrieval (the rest get the hand-off, or evidence without the fact).", "",
+             "retrieval (the rest get the hand-off, or evidence without the fact). "
+             f"{metrics['key_fact_first']:.3f} have it in the first focused sentence (or in a record the "
+             "question names), what a model that quotes the first thing it is shown would get right.", "",
              f"Training: {metadata['metrics'].get('train_seconds')} s, peak memory "
              f"{metadata['metrics'].get('peak_memory_mb')} MB on {metadata['metrics'].get('device')}, "
              f"held-out loss {metadata['metrics'].get('base_eval_loss'):.3f} -> "

@@ -44,13 +44,13 @@ def test_answer_metrics_on_hand_made_rows():
     from evals.answers import is_refusal, score
     from chatbot.handoff import HANDOFF_REPLY
 
-    def row(kind, answer, cited=(), facts=0, grounded=0, guardrail=None, reachable=True):
+    def row(kind, answer, cited=(), facts=0, grounded=0, guardrail=None, reachable=True, first=False):
         return {"kind": kind, "answer": answer, "key_fact": "30 days", "expected": ["policies/returns"],
                 "cited": list(cited), "refused": is_refusal(answer), "guardrail": guardrail,
-                "facts": facts, "grounded_facts": grounded, "fact_reachable": reachable}
+                "facts": facts, "grounded_facts": grounded, "fact_reachable": reachable, "fact_first": first}
 
     rows = [
-        row("policy", "You have 30 days [1].", ["policies/returns"], 1, 1),
+        row("policy", "You have 30 days [1].", ["policies/returns"], 1, 1, first=True),
         row("policy", "You have 45 days.", [], 1, 0, "fallback"),
         row("faq", HANDOFF_REPLY, guardrail="handoff", reachable=False),
         row("unanswerable", HANDOFF_REPLY, guardrail="handoff"),
@@ -65,6 +65,7 @@ def test_answer_metrics_on_hand_made_rows():
     assert metrics["answerable_refused"] == pytest.approx(1 / 3)
     assert metrics["guardrail_intervened"] == pytest.approx(1 / 3)
     assert metrics["key_fact_ceiling"] == pytest.approx(2 / 3)
+    assert metrics["key_fact_first"] == pytest.approx(1 / 3)
 
 
 def test_answer_and_latency_suites_are_registered():
