@@ -73,10 +73,10 @@ def answer_question(question: dict, generator, context: Context) -> dict:
     # The prompt shows each evidence's title and text: "whats RO-FLC-0001" is answered by a title.
     reachable = bool(key_fact) and covers(evidence) and any(_contains(f"{e.title}\n{e.text}", key_fact)
                                                             for e in prompt.evidence)
-    # What the prompt shows first: a record the question names, whole, else one sentence.
+    # What the prompt shows first: a record the question names, whole, else its first sentence.
     first = prompt.evidence[0] if reachable else None
-    shown_first = first is not None and f"{first.title}\n" + (
-        first.text if first.score >= NAMED else first.text.split("\n", 1)[0])
+    fact_first = first is not None and _contains(
+        f"{first.title}\n" + (first.text if first.score >= NAMED else first.text.split("\n", 1)[0]), key_fact)
     cited = sorted({prompt.evidence[n - 1].doc_id for n in answer.cited(len(prompt.evidence))})
     return {
         "id": question["id"], "kind": question["kind"], "question": text, "answer": answer.text,
@@ -84,7 +84,7 @@ def answer_question(question: dict, generator, context: Context) -> dict:
         "refused": is_refusal(answer.text), "guardrail": (answer.guardrail or {}).get("action"),
         "facts": len(facts.facts), "grounded_facts": len(facts.facts) - len(facts.unsupported),
         "tokens": answer.stats.tokens_generated, "fact_reachable": reachable,
-        "fact_first": bool(shown_first) and _contains(shown_first, key_fact),
+        "fact_first": fact_first,
     }
 
 
