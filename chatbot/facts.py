@@ -36,6 +36,9 @@ FACT_PATTERNS = {
 _FACTS = re.compile("|".join(f"(?P<{kind}>{p})" for kind, p in FACT_PATTERNS.items()), re.IGNORECASE)
 # "1." or "2)" opening a line is list numbering, not a claim.
 _ENUMERATOR = re.compile(r"(?m)^\s*\d{1,2}[.)]\s")
+# A bare number ending the checked text may be the start of a time or a percentage ("12 pm",
+# "50 %"): the stream holds it back until the next word says which.
+_OPEN_NUMBER = re.compile(r"(?:^|\s)\d[\d,]*(?:\.\d+)?$")
 
 
 def _is_id(raw: str) -> bool:
@@ -157,6 +160,9 @@ class FactGuard:
         """Add a piece; return the newly checked text (up to the last whitespace)."""
         self.text += piece
         boundary = max(self.text.rfind(c) for c in " \n\t")
+        number = _OPEN_NUMBER.search(self.text, 0, max(boundary, 0))
+        if number is not None:
+            boundary = number.start()
         return self._release(boundary) if boundary > self.released else ""
 
     def finish(self) -> str:

@@ -51,6 +51,14 @@ def test_guard_releases_checked_words_and_stops_at_an_invented_fact():
     assert guard.violation.text == "$9.99" and guard.finish() == ""
 
 
+def test_guard_waits_for_the_word_after_a_number_before_checking_it():
+    # "7" alone is a number the evidence never states; "7 am" is its opening time.
+    guard = FactGuard(EVIDENCE)
+    shown = [guard.feed(p) for p in ["We open at ", "7", " am", " daily", " [2]."]]
+    assert "".join(shown) == "We open at 7 am daily" and guard.violation is None
+    assert guard.finish() == " [2]."
+
+
 def test_guard_flushes_the_tail_at_the_end():
     guard = FactGuard(EVIDENCE)
     assert guard.feed("Label: $6.95") == "Label:"
