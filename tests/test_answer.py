@@ -2,15 +2,18 @@
 evidence-quoted fallback, and prompt injection that changes nothing that matters.
 
 The scripted generator stands in for the model at its boundary (the Generator protocol):
-it plays back what a model that obeys an injection, or invents a price, would write.
+it plays back what a model that obeys an injection, or invents a price, would write. The
+last test streams every sentence of the demo shop through the guard as SmolLM2's tokens.
 """
 
 import pytest
 
 from chatbot.answer import FALLBACK_LEAD, Answer, fallback, respond
+from chatbot.facts import FactGuard
 from chatbot.handoff import HANDOFF_REPLY
 from chatbot.prompt import build_prompt
 from chatbot.schemas import Evidence, TokenEvent
+from knowledge.focus import sentences
 
 RETURNS = Evidence("policies/returns", "Returns",
                    "Return unworn items within 30 days of delivery. A prepaid return label costs $6.95.", 0.7)
@@ -128,3 +131,23 @@ def test_fallback_quotes_the_best_matching_sentences_with_citations():
     assert text == f"{FALLBACK_LEAD} A prepaid return label costs $6.95. [1]"
     assert fallback("how long is the return window", [RETURNS]) == HANDOFF_REPLY
     assert fallback("kayaks?", [RETURNS]) == HANDOFF_REPLY
+
+
+def test_every_sentence_of_the_shop_quoted_token_by_token_passes_the_fact_guard(tokenizer, retriever):
+    """A model that copies its evidence is never stopped: each sentence of the demo shop's
+    documents, streamed as SmolLM2's tokens decode (a time's "12" arrives before its "pm"),
+    gets through the guard. Before the guard held back bare numbers, two of them did not."""
+    flagged = []
+    for chunk in retriever.index.chunks:
+        evidence = [Evidence(chunk.doc_id, chunk.title, chunk.text, 0.9)]
+        for sentence in sentences(chunk.text):
+            ids = tokenizer(f"{sentence} [1]", add_special_tokens=False)["input_ids"]
+            guard, shown = FactGuard(evidence), ""
+            for end in range(1, len(ids) + 1):
+                text = tokenizer.decode(ids[:end])
+                guard.feed(text[len(shown):])
+                shown = text
+            guard.finish()
+            if guard.violation is not None:
+                flagged.append((guard.violation.text, sentence))
+    assert not flagged
