@@ -145,8 +145,9 @@ def test_every_sentence_of_the_shop_quoted_token_by_token_passes_the_fact_guard(
             guard, shown = FactGuard(evidence), ""
             for end in range(1, len(ids) + 1):
                 text = tokenizer.decode(ids[:end])
-                guard.feed(text[len(shown):])
-                shown = text
+                if not text.endswith("\ufffd"):  # as the batching worker streams: whole characters only
+                    guard.feed(text[len(shown):])
+                    shown = text
             guard.finish()
             if guard.violation is not None:
                 flagged.append((guard.violation.text, sentence))
