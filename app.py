@@ -1,7 +1,7 @@
 """The ASGI app: `uvicorn app:app`, or `python app.py` to serve on CHATBOT_HOST:CHATBOT_PORT."""
 
 from chatbot.api import create_app
-from chatbot.settings import get_settings
+from shopcore.settings import get_settings
 
 app = create_app()
 

@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from chatbot.settings import cli_settings
+from shopcore.settings import cli_settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from alembic import command
 
-    from chatbot.store.db import alembic_config, migrate
+    from shopcore.store.db import alembic_config, migrate
 
     if args.command == "migrate":
         migrate(settings.database_url)
@@ -77,7 +77,7 @@ def _create_agent(args, settings) -> int:
     import getpass
 
     from chatbot.console.accounts import AccountError, create_agent
-    from chatbot.store.db import make_engine, session_factory
+    from shopcore.store.db import make_engine, session_factory
 
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -101,7 +101,7 @@ def _ask(args, settings) -> int:
     from chatbot.offers.policy import PolicyError
     from chatbot.risk.lexicon import CuesError
     from chatbot.pipeline import turn
-    from chatbot.schemas import ChatRequest, DoneEvent, TokenEvent
+    from shopcore.schemas import ChatRequest, DoneEvent, TokenEvent
     from knowledge.index import IndexNotBuilt
 
     if args.index:

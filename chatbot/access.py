@@ -19,7 +19,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from chatbot.settings import Settings
+from shopcore.settings import Settings
 
 KEY_HEADER = "x-widget-key"
 

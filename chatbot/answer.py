@@ -23,7 +23,7 @@ from chatbot.facts import FactGuard
 from chatbot.handoff import HANDOFF_REPLY, route
 from chatbot.llm.generation import GenerationStats, Generator
 from chatbot.prompt import REMOVED, Prompt, quote, with_correction
-from chatbot.schemas import Evidence, TokenEvent
+from shopcore.schemas import Evidence, TokenEvent
 
 CITATION = re.compile(r"\[(\d+)\]")
 FALLBACK_LEAD = "Here is what I found:"

@@ -42,10 +42,10 @@ from chatbot.metrics import (
 )
 from chatbot.offers.lifecycle import redeem_offer
 from chatbot.pipeline import turn
-from chatbot.schemas import ChatRequest
-from chatbot.settings import Settings, get_settings
-from chatbot.store.conversations import conversation_transcript
-from chatbot.store.models import Message
+from shopcore.schemas import ChatRequest
+from shopcore.settings import Settings, get_settings
+from chatbot.conversations import conversation_transcript
+from shopcore.store.models import Message
 from chatbot.streaming import next_event, run_to_reply, sse_events
 from chatbot.ui import mount_ui
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from chatbot.llm.generation import Generator
 from chatbot.offers.policy import Policy
 from chatbot.risk.scoring import RiskScorer
-from chatbot.settings import Settings
+from shopcore.settings import Settings
 from knowledge.retrieval import Retriever
 
 
@@ -30,7 +30,7 @@ def build_desk(settings: Settings) -> Desk:
     from chatbot.llm.generation import build_generator
     from chatbot.llm.loading import pick_device
     from chatbot.offers.policy import load_policy
-    from chatbot.store.db import make_engine, session_factory
+    from shopcore.store.db import make_engine, session_factory
     from knowledge.embed import Embedder
     from knowledge.index import Index
 

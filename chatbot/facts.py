@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from chatbot.prompt import quote
-from chatbot.schemas import Evidence
-from chatbot.store.models import ORDER_STATUSES
+from shopcore.schemas import Evidence
+from shopcore.store.models import ORDER_STATUSES
 
 MONTHS = {m: n for n, m in enumerate(
     "january february march april may june july august september october november december".split(), 1)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from chatbot.schemas import Evidence
+from shopcore.schemas import Evidence
 from knowledge.retrieval import covers
 
 HANDOFF_REPLY = (

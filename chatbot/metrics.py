@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chatbot.errors import DeskError
-from chatbot.schemas import DoneEvent, Event, OfferEvent, TokenEvent
+from shopcore.schemas import DoneEvent, Event, OfferEvent, TokenEvent
 
 REQUESTS = Counter("chatbot_http_requests_total", "HTTP requests answered",
                    ["method", "route", "status"])

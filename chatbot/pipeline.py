@@ -19,7 +19,7 @@ from chatbot.offers.ledger import make_offer
 from chatbot.offers.wording import describe
 from chatbot.prompt import Prompt, build_prompt
 from chatbot.risk.scoring import score_turn
-from chatbot.schemas import (
+from shopcore.schemas import (
     ChatRequest,
     DoneEvent,
     Event,
@@ -31,7 +31,7 @@ from chatbot.schemas import (
     SourcesEvent,
     TokenEvent,
 )
-from chatbot.store.conversations import record_answer, start_turn
+from chatbot.conversations import record_answer, start_turn
 from knowledge.focus import focus
 from knowledge.orders import order_evidence
 

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from chatbot.schemas import Evidence
+from shopcore.schemas import Evidence
 
 SYSTEM_RULES = """You are the customer-service assistant of {shop}. Be {tone}.
 Answer the shopper's question using only the numbered evidence below, and cite the evidence you used like [1].

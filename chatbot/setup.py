@@ -14,16 +14,16 @@ import time
 
 from sqlalchemy import func, select
 
-from chatbot.settings import Settings
+from shopcore.settings import Settings
 
 
 def setup(settings: Settings) -> None:
-    from chatbot.llm.cpu import set_threads
+    from shopcore.threads import set_threads
     from chatbot.llm.loading import resolve_model_path
     from chatbot.offers.policy import load_policy
     from chatbot.risk.scoring import RiskScorer
-    from chatbot.store.db import make_engine, migrate, session_factory
-    from chatbot.store.models import Product
+    from shopcore.store.db import make_engine, migrate, session_factory
+    from shopcore.store.models import Product
     from knowledge.build import build_index
     from knowledge.embed import Embedder
 

@@ -18,7 +18,7 @@ import anyio
 from sse_starlette import ServerSentEvent
 
 from chatbot.errors import DeskError
-from chatbot.schemas import DoneEvent, Event, OfferEvent, Reply, RiskEvent, SourcesEvent, TokenEvent
+from shopcore.schemas import DoneEvent, Event, OfferEvent, Reply, RiskEvent, SourcesEvent, TokenEvent
 
 log = logging.getLogger(__name__)
 END = object()

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from chatbot.errors import DeskError
 from chatbot.pipeline import turn
-from chatbot.schemas import ChatRequest, DoneEvent, Offer, Reply, TokenEvent
-from chatbot.settings import Settings
-from chatbot.store.models import Customer, Order
+from shopcore.schemas import ChatRequest, DoneEvent, Offer, Reply, TokenEvent
+from shopcore.settings import Settings
+from shopcore.store.models import Customer, Order
 
 ANONYMOUS = 0  # the selector's value for "not signed in"
 DEMO_CUSTOMERS = 12

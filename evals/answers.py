@@ -130,7 +130,7 @@ def _contains(answer: str, fact: str) -> bool:
 
 def load_context(settings) -> Context:
     """The retriever and store that the settings point at."""
-    from chatbot.store.db import make_engine, session_factory
+    from shopcore.store.db import make_engine, session_factory
     from knowledge.embed import Embedder
     from knowledge.index import Index
     from knowledge.retrieval import Retriever
@@ -142,7 +142,7 @@ def load_context(settings) -> Context:
 def answers_suite() -> SuiteResult:
     """Key-fact, citation and refusal accuracy and groundedness of the configured model."""
     from chatbot.llm.generation import build_generator
-    from chatbot.settings import get_settings
+    from shopcore.settings import get_settings
 
     settings = get_settings()
     generator = build_generator(settings)

@@ -26,7 +26,7 @@ def finetune_suite() -> SuiteResult:
     from chatbot.llm.adapters import chosen_adapter
     from chatbot.llm.generation import HFGenerator
     from chatbot.llm.loading import load_model
-    from chatbot.settings import get_settings
+    from shopcore.settings import get_settings
     from finetune import registry
 
     settings = get_settings()

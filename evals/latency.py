@@ -169,7 +169,7 @@ def latency_suite() -> SuiteResult:
     from transformers import AutoTokenizer
 
     from chatbot.llm.loading import resolve_model_path
-    from chatbot.settings import get_settings
+    from shopcore.settings import get_settings
 
     settings = get_settings().model_copy(update={"device": "cpu"})
     load_before = os.getloadavg()[0]

@@ -15,7 +15,7 @@ import sys
 import venv
 from pathlib import Path
 
-from chatbot.settings import get_settings
+from shopcore.settings import get_settings
 
 LLAMA_CPP_REQUIREMENT = "llama-cpp-python==0.3.36"
 

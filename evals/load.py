@@ -129,7 +129,7 @@ def build_desk(home: Path, model: str, max_new_tokens: int, per_address: int, pe
     """A desk over a scratch copy of the demo shop, with the load test's limits (a context
     manager: the desk's worker threads stop at its end)."""
     from chatbot.llm.loading import resolve_model_path
-    from chatbot.settings import load_settings
+    from shopcore.settings import load_settings
     from evals.scratch_desk import scratch_desk
     from evals.tiny_model import build_tiny_llama
 
@@ -145,7 +145,7 @@ def build_desk(home: Path, model: str, max_new_tokens: int, per_address: int, pe
 def lost_messages(sessions) -> tuple[int, int, int, int]:
     """(shopper messages stored, answered or with an error record, waiting for a person in a
     conversation handed over to one, lost: none of these)."""
-    from chatbot.store.models import Conversation, Message
+    from shopcore.store.models import Conversation, Message
 
     with sessions() as session:
         users = session.execute(select(Message.id, Conversation.state).join(

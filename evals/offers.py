@@ -15,7 +15,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from chatbot.settings import get_settings
+from shopcore.settings import get_settings
 from evals.suite import DATA_FILE_OFFERS, SuiteResult, load_jsonl
 
 KINDS = (
@@ -35,7 +35,7 @@ def play(conversation: dict, scorer, policy, sessions) -> dict:
     """Run one scripted conversation; return what happened on each turn."""
     from chatbot.offers.ledger import make_offer
     from chatbot.risk.scoring import score_turn
-    from chatbot.store.conversations import start_turn
+    from chatbot.conversations import start_turn
 
     conversation_id, turns = None, []
     for text in conversation["turns"]:
@@ -128,7 +128,7 @@ def offers_suite() -> SuiteResult:
 
 
 def _demo_store(folder: Path, settings):
-    from chatbot.store.db import make_engine, migrate, session_factory
+    from shopcore.store.db import make_engine, migrate, session_factory
     from knowledge.shop_data import load_shop
 
     url = f"sqlite:///{folder / 'offers-eval.db'}"

@@ -14,7 +14,7 @@ the last question.
 
 from __future__ import annotations
 
-from chatbot.settings import get_settings
+from shopcore.settings import get_settings
 from evals.suite import SuiteResult, dev_questions
 
 RRF_K = 60
@@ -94,7 +94,7 @@ def coverage_data(runs: list[dict], top_k: int):
 
 
 def _evidence(hit):
-    from chatbot.schemas import Evidence
+    from shopcore.schemas import Evidence
 
     return Evidence(hit.chunk.doc_id, hit.chunk.heading, hit.chunk.text, hit.score)
 
@@ -177,7 +177,7 @@ def _methods_figure(rows):
 
 def retrieval_suite() -> SuiteResult:
     """Recall@1/@5 and MRR per retrieval method, and how well relevance separates coverage."""
-    from chatbot.store.db import make_engine, session_factory
+    from shopcore.store.db import make_engine, session_factory
     from knowledge.embed import Embedder
     from knowledge.index import Index
     from knowledge.retrieval import Retriever

@@ -204,7 +204,7 @@ def _figure(rows):
 
 def retrieval_bench_suite() -> SuiteResult:
     """Build time, p50/p95 query latency, memory and approx-vs-exact recall at 10k-1M chunks."""
-    from chatbot.settings import get_settings
+    from shopcore.settings import get_settings
     from knowledge.embed import Embedder
     from knowledge.index import Index
 

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from chatbot.settings import get_settings
+from shopcore.settings import get_settings
 from evals.suite import SuiteResult
 
 HARD_TAGS = (

@@ -14,8 +14,8 @@ def scratch_desk(home: Path, **overrides) -> Iterator:
     """The configured desk (model, index, risk, offers), with its store in `home`; its
     generator is closed (worker threads stopped) at the end of the `with` block."""
     from chatbot.desk import build_desk
-    from chatbot.settings import load_settings
-    from chatbot.store.db import make_engine, migrate, session_factory
+    from shopcore.settings import load_settings
+    from shopcore.store.db import make_engine, migrate, session_factory
     from knowledge.shop_data import load_shop
 
     base = load_settings()

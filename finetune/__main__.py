@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from chatbot.settings import cli_settings
+from shopcore.settings import cli_settings
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 
 from chatbot.offers.wording import describe
-from chatbot.schemas import Offer
+from shopcore.schemas import Offer
 from finetune.draft import CITE, Draft
 
 FRUSTRATION = [

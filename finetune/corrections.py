@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from chatbot.store.models import AgentAnnotation, Conversation, Message
+from shopcore.store.models import AgentAnnotation, Conversation, Message
 from finetune.draft import Draft
 
 

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from chatbot.answer import STOPWORDS
 from chatbot.facts import extract
 from chatbot.prompt import build_prompt
-from chatbot.schemas import Evidence
+from shopcore.schemas import Evidence
 from evals.answers import UNANSWERABLE_KINDS
 from finetune.conversations import conversation_drafts
 from finetune.corrections import correction_drafts
@@ -307,7 +307,7 @@ def _target_evidence(retriever, target: tuple[str, str]) -> Evidence | None:
 def _customers(sessions) -> list[int]:
     from sqlalchemy import select
 
-    from chatbot.store.models import Customer
+    from shopcore.store.models import Customer
 
     with sessions() as session:
         return list(session.scalars(select(Customer.id).order_by(Customer.id)))

@@ -8,7 +8,7 @@ import random
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from chatbot.store.models import Order
+from shopcore.store.models import Order
 from finetune.draft import CITE, Draft
 from finetune.phrasing import variants
 from knowledge.documents import order_document

@@ -103,7 +103,7 @@ def train(config: TrainConfig, settings, data: Path, *, name: str | None = None,
         set_seed,
     )
 
-    from chatbot.llm.cpu import set_threads
+    from shopcore.threads import set_threads
     from chatbot.llm.loading import pick_device, pick_dtype, resolve_model_path
 
     train_file = data if data.is_file() else data / "train.jsonl"

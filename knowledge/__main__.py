@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from chatbot.settings import cli_settings
+from shopcore.settings import cli_settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load_shop(args, settings) -> int:
-    from chatbot.store.db import make_engine, migrate, session_factory
+    from shopcore.store.db import make_engine, migrate, session_factory
     from knowledge.shop_data import ShopDataError, load_shop
 
     migrate(settings.database_url)
@@ -66,8 +66,8 @@ def _load_shop(args, settings) -> int:
 
 
 def _build(args, settings, embedder) -> int:
-    from chatbot.llm.cpu import set_threads
-    from chatbot.store.db import make_engine, migrate, session_factory
+    from shopcore.threads import set_threads
+    from shopcore.store.db import make_engine, migrate, session_factory
     from knowledge.build import SourceMissing, build_index
 
     set_threads(settings.threads)  # embedding every chunk: every core

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from chatbot.store.models import Order, Product
+from shopcore.store.models import Order, Product
 
 
 @dataclass(frozen=True)

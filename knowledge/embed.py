@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chatbot.settings import DEFAULT_EMBEDDING_MODEL
+from shopcore.settings import DEFAULT_EMBEDDING_MODEL
 
 
 def embedded_model_path() -> Path | None:

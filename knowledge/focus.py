@@ -29,7 +29,7 @@ from dataclasses import replace
 import numpy as np
 
 from chatbot.facts import extract
-from chatbot.schemas import Evidence
+from shopcore.schemas import Evidence
 from knowledge.chunking import TABLE_ROW, TABLE_RULE
 
 # sentence relevance = w_similarity * cosine + w_coverage * coverage + w_chunk * chunk relevance

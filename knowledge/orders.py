@@ -14,8 +14,8 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from chatbot.schemas import Evidence
-from chatbot.store.models import Order
+from shopcore.schemas import Evidence
+from shopcore.store.models import Order
 from knowledge.documents import order_document
 
 MAX_ORDERS = 5

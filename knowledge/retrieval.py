@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from chatbot.schemas import Evidence
+from shopcore.schemas import Evidence
 from knowledge.chunking import Chunk
 from knowledge.embed import Embedder
 from knowledge.index import Index

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
-from chatbot.store.db import transaction
-from chatbot.store.models import Customer, Order, OrderItem, Product, ProductVariant
+from shopcore.store.db import transaction
+from shopcore.store.models import Customer, Order, OrderItem, Product, ProductVariant
 
 
 class ShopDataError(Exception):

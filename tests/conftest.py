@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from chatbot.settings import DEFAULT_MODEL, REPO_ROOT, Settings
+from shopcore.settings import DEFAULT_MODEL, REPO_ROOT, Settings
 
 # The model cache is shared with `make setup`, so the GGUF conversion happens once.
 MODEL_CACHE = Path(os.environ.get("CHATBOT_MODEL_CACHE_DIR", REPO_ROOT / "var" / "models"))
@@ -58,7 +58,7 @@ def _drop_postgres(url: str) -> None:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path):
     """An empty, migrated database on each engine the store supports."""
-    from chatbot.store.db import migrate
+    from shopcore.store.db import migrate
 
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'store.db'}"
@@ -75,7 +75,7 @@ def database_url(request, tmp_path):
 
 @pytest.fixture
 def sessions(database_url):
-    from chatbot.store.db import make_engine, session_factory
+    from shopcore.store.db import make_engine, session_factory
 
     engine = make_engine(database_url)
     yield session_factory(engine)
@@ -85,7 +85,7 @@ def sessions(database_url):
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory) -> str:
     """A SQLite database with the demo shop loaded; treat it as read-only."""
-    from chatbot.store.db import make_engine, migrate, session_factory
+    from shopcore.store.db import make_engine, migrate, session_factory
     from knowledge.shop_data import load_shop
 
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
@@ -101,7 +101,7 @@ def demo_sessions(demo_db, tmp_path):
     """A writable copy of the demo database for one test."""
     import shutil
 
-    from chatbot.store.db import make_engine, session_factory
+    from shopcore.store.db import make_engine, session_factory
 
     path = tmp_path / "demo.db"
     shutil.copy(demo_db.split("///", 1)[1], path)
@@ -120,7 +120,7 @@ def embedder():
 @pytest.fixture(scope="session")
 def demo_index_dir(tmp_path_factory, embedder, demo_db) -> Path:
     """The demo shop's policies, FAQ and catalog, indexed once for the whole run."""
-    from chatbot.store.db import make_engine, session_factory
+    from shopcore.store.db import make_engine, session_factory
     from knowledge.build import build_index
 
     folder = tmp_path_factory.mktemp("index") / "index"

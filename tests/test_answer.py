@@ -12,7 +12,7 @@ from chatbot.answer import FALLBACK_LEAD, Answer, fallback, respond
 from chatbot.facts import FactGuard
 from chatbot.handoff import HANDOFF_REPLY
 from chatbot.prompt import build_prompt
-from chatbot.schemas import Evidence, TokenEvent
+from shopcore.schemas import Evidence, TokenEvent
 from knowledge.focus import sentences
 
 RETURNS = Evidence("policies/returns", "Returns",

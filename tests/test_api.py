@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from chatbot.identity import mint_token
-from chatbot.store.models import Conversation, Message
+from shopcore.store.models import Conversation, Message
 
 
 def sse(body: str) -> list[tuple[str, dict]]:

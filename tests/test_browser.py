@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from chatbot.console.accounts import create_agent
 from chatbot.identity import mint_token
-from chatbot.store.models import Conversation, RetentionOffer
+from shopcore.store.models import Conversation, RetentionOffer
 from evals.browser import CHROMIUM, chromium, shop_site, write_shop_page
 from evals.live_server import serving
 from tests.conftest import make_settings
@@ -41,7 +41,7 @@ def desk_site(tmp_path_factory, demo_db, retriever, risk_scorer, smollm2):
     from chatbot.desk import Desk
     from chatbot.llm.generation import HFGenerator
     from chatbot.offers.policy import load_policy
-    from chatbot.store.db import make_engine, session_factory
+    from shopcore.store.db import make_engine, session_factory
 
     home = tmp_path_factory.mktemp("browser-desk")
     shutil.copy(demo_db.split("///", 1)[1], home / "desk.db")

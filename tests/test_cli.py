@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from chatbot.settings import REPO_ROOT
+from shopcore.settings import REPO_ROOT
 from tests.conftest import MODEL_CACHE
 
 

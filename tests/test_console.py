@@ -17,8 +17,8 @@ from sqlalchemy import select
 from chatbot.api import session_secret
 from chatbot.console.accounts import AccountError, authenticate, create_agent
 from chatbot.identity import mint_token
-from chatbot.settings import REPO_ROOT
-from chatbot.store.models import AgentAccount, AgentAnnotation, Message
+from shopcore.settings import REPO_ROOT
+from shopcore.store.models import AgentAccount, AgentAnnotation, Message
 
 PASSWORD = "correct horse battery"
 

@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import func, select
 
 from chatbot.pipeline import reply, turn
-from chatbot.schemas import ChatRequest, DoneEvent, OfferEvent, RiskEvent
-from chatbot.store.conversations import conversation_transcript
-from chatbot.store.models import Message, RetentionOffer, RiskScore
+from shopcore.schemas import ChatRequest, DoneEvent, OfferEvent, RiskEvent
+from chatbot.conversations import conversation_transcript
+from shopcore.store.models import Message, RetentionOffer, RiskScore
 
 
 def _offers(sessions) -> int:

@@ -4,7 +4,7 @@ import filecmp
 import subprocess
 import sys
 
-from chatbot.settings import REPO_ROOT
+from shopcore.settings import REPO_ROOT
 from knowledge.demo_shop.__main__ import generate
 
 DEMO = REPO_ROOT / "knowledge" / "demo"

@@ -4,7 +4,7 @@ import pytest
 
 from chatbot.facts import FactGuard, check, extract
 from chatbot.handoff import HANDOFF_REPLY, evidence_covers, needs_person, route
-from chatbot.schemas import Evidence
+from shopcore.schemas import Evidence
 
 ORDER = Evidence("order/A1042", "Your order A1042",
                  "Order: A1042\nStatus: shipped\nPlaced: 2025-03-14\nCarrier: UPS\n"

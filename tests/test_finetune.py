@@ -17,7 +17,7 @@ import torch
 from sqlalchemy import select
 
 from chatbot.handoff import HANDOFF_REPLY
-from chatbot.settings import REPO_ROOT
+from shopcore.settings import REPO_ROOT
 from evals.suite import dev_questions
 from finetune import registry
 from finetune.data import DataConfig, build_dataset, load_examples
@@ -37,7 +37,7 @@ def tokenizer(smollm2_dir):
 
 @pytest.fixture(scope="module")
 def demo_reader(demo_db):
-    from chatbot.store.db import make_engine, session_factory
+    from shopcore.store.db import make_engine, session_factory
 
     engine = make_engine(demo_db)
     yield session_factory(engine)
@@ -80,7 +80,7 @@ def test_the_set_is_in_the_pipeline_format_with_a_card(data_dir):
 
 
 def test_nothing_held_out_reaches_the_training_file(data_dir, demo_reader):
-    from chatbot.store.models import Order
+    from shopcore.store.models import Order
 
     split = json.loads((data_dir / "split.json").read_text())
     held_ids = set(split["held_out_questions"])
@@ -165,7 +165,7 @@ def test_an_answer_from_a_product_record_names_the_product():
 
 
 def test_every_order_is_asked_where_it_is_and_about_one_other_field(demo_reader):
-    from chatbot.store.models import Order
+    from shopcore.store.models import Order
     from finetune.orders import order_drafts
 
     with demo_reader() as session:
@@ -186,7 +186,7 @@ def test_a_refusal_shows_no_evidence_that_restates_the_withheld_answer():
     """A "we don't know" example built by withholding an answer's section must not show the
     same answer elsewhere (a product's care line repeating the care guide): that would teach
     refusing next to the answer."""
-    from chatbot.schemas import Evidence
+    from shopcore.schemas import Evidence
     from finetune.data import _withheld
     from finetune.draft import CITE, Draft
     from finetune.refusals import withheld_drafts
@@ -205,7 +205,7 @@ def test_a_refusal_shows_no_evidence_that_restates_the_withheld_answer():
 def _correct_a_bot_answer(sessions) -> None:
     """A shopper asks, the bot answers badly, an agent corrects it in the console."""
     from chatbot.console.actions import correct_answer
-    from chatbot.store.conversations import record_answer, start_turn
+    from chatbot.conversations import record_answer, start_turn
 
     turn = start_turn(sessions, QUESTION, None, None, "web", 6)
     answer_id = record_answer(sessions, turn.conversation_id, turn.message_id, "We do not ship anywhere.")

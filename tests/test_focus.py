@@ -2,7 +2,7 @@
 
 import pytest
 
-from chatbot.schemas import Evidence
+from shopcore.schemas import Evidence
 from knowledge import retrieval
 from knowledge.focus import asks_for, focus, sentences
 from knowledge.retrieval import covers

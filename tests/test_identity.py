@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from chatbot.identity import customer_from_token, mint_token
-from chatbot.store.models import Conversation, Order
+from shopcore.store.models import Conversation, Order
 
 SECRET = "the-shops-shared-secret-of-32-bytes!"
 

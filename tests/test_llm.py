@@ -8,7 +8,7 @@ import torch
 
 from chatbot.llm.generation import GenerationStats, HFGenerator
 from chatbot.llm.loading import embedded_gguf, pick_device, pick_dtype, resolve_model_path
-from chatbot.settings import DEFAULT_MODEL
+from shopcore.settings import DEFAULT_MODEL
 
 MESSAGES = [{"role": "system", "content": "You are a shop assistant."},
             {"role": "user", "content": "Hello!"}]
@@ -108,7 +108,7 @@ def test_int8_quantization_is_a_cpu_choice_and_still_generates(tiny_model_dir, t
     import dataclasses
 
     from chatbot.llm.loading import load_model
-    from chatbot.settings import Settings
+    from shopcore.settings import Settings
 
     loaded = load_model(Settings(home=tmp_path, model=str(tiny_model_dir), device="cpu", dtype="float32",
                                  quantize="int8"))

@@ -25,8 +25,8 @@ from chatbot.offers.policy import (
     load_policy,
 )
 from chatbot.offers.wording import describe
-from chatbot.store.conversations import TurnStart
-from chatbot.store.models import (
+from chatbot.conversations import TurnStart
+from shopcore.store.models import (
     Conversation,
     Customer,
     Message,

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from chatbot.store.models import Order
+from shopcore.store.models import Order
 from knowledge.orders import MAX_ORDERS, order_evidence
 
 

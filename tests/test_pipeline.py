@@ -5,8 +5,8 @@ from sqlalchemy import func, select
 
 from chatbot.errors import InvalidMessage, UnknownCustomer
 from chatbot.pipeline import APOLOGY, reply, turn
-from chatbot.schemas import ChatRequest, DoneEvent, RiskEvent, SourcesEvent, TokenEvent
-from chatbot.store.models import Conversation, Message
+from shopcore.schemas import ChatRequest, DoneEvent, RiskEvent, SourcesEvent, TokenEvent
+from shopcore.store.models import Conversation, Message
 
 
 def _counts(sessions):
@@ -106,7 +106,7 @@ def test_client_that_leaves_before_the_answer_still_gets_a_record(make_desk, tin
 
 def test_signed_in_shopper_gets_only_their_orders_as_evidence(make_desk, tiny_model):
     desk = make_desk(tiny_model, max_new_tokens=8)
-    from chatbot.store.models import Order
+    from shopcore.store.models import Order
 
     with desk.sessions() as session:
         mine = session.scalars(select(Order).where(Order.customer_id == 1)).first()

@@ -12,7 +12,7 @@ from chatbot.prompt import (
     quote,
     with_correction,
 )
-from chatbot.schemas import Evidence
+from shopcore.schemas import Evidence
 
 SHOP = {"shop": "Ridgeline Outfitters", "tone": "friendly"}
 RETURNS = Evidence("policies/returns", "Returns > Window", "Return unworn items within 30 days.", 0.71)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.schemas import Evidence
-from chatbot.settings import REPO_ROOT
+from shopcore.schemas import Evidence
+from shopcore.settings import REPO_ROOT
 from knowledge.index import Index
 from knowledge.keyword import terms
 from knowledge.retrieval import COVERAGE_THRESHOLD, Retriever, covers

@@ -13,8 +13,8 @@ from chatbot.risk.lexicon import DEFAULT_CUES, CuesError, Lexicon
 from chatbot.risk.model import RiskModel, load_messages, train
 from chatbot.risk.scoring import REPEATED, UNANSWERED, score_turn
 from chatbot.risk.signals import ORDER_LATE, ORDER_LOST, customer_value, order_reasons
-from chatbot.store.conversations import record_answer, start_turn
-from chatbot.store.models import Conversation, Customer, Order, RiskScore
+from chatbot.conversations import record_answer, start_turn
+from shopcore.store.models import Conversation, Customer, Order, RiskScore
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 import pytest
 
-from chatbot.settings import SettingsError, load_settings
+from shopcore.settings import SettingsError, load_settings
 
 
 def test_defaults_fill_paths_under_home(tmp_path):

@@ -8,9 +8,9 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from chatbot.errors import ConversationNotFound, UnknownCustomer
-from chatbot.store.conversations import conversation_transcript, record_answer, start_turn
-from chatbot.store.db import make_engine
-from chatbot.store.models import (
+from chatbot.conversations import conversation_transcript, record_answer, start_turn
+from shopcore.store.db import make_engine
+from shopcore.store.models import (
     Base,
     Conversation,
     Customer,

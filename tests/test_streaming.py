@@ -7,7 +7,7 @@ import httpx
 from sqlalchemy import select
 
 from chatbot.api import create_app
-from chatbot.store.models import Message
+from shopcore.store.models import Message
 from evals.live_server import serving
 
 LONG_ANSWER = 1500

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from chatbot.store.db import transaction
-from chatbot.store.models import AgentAccount
+from shopcore.store.db import transaction
+from shopcore.store.models import AgentAccount
 
 MIN_PASSWORD_CHARS = 10
 _hasher = PasswordHasher()

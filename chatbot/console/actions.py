@@ -8,8 +8,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session, sessionmaker
 
 from chatbot.errors import ConversationNotFound, DeskError, InvalidMessage
-from chatbot.store.db import transaction
-from chatbot.store.models import AgentAnnotation, Conversation, Message, utcnow
+from shopcore.store.db import transaction
+from shopcore.store.models import AgentAnnotation, Conversation, Message, utcnow
 
 MAX_AGENT_TEXT = 10_000
 

@@ -14,7 +14,7 @@ from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from chatbot.errors import ConversationNotFound
-from chatbot.store.models import (
+from shopcore.store.models import (
     AgentAnnotation,
     Conversation,
     Customer,

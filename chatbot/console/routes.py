@@ -34,7 +34,7 @@ from chatbot.console.review import (
 from chatbot.console.risk_plot import risk_svg
 from chatbot.errors import DeskError
 from chatbot.offers.console import budget_spend
-from chatbot.store.models import OFFER_STATES, RISK_LEVELS
+from shopcore.store.models import OFFER_STATES, RISK_LEVELS
 
 SESSION_KEY = "agent"
 router = APIRouter(prefix="/agent", include_in_schema=False)

@@ -27,7 +27,7 @@ import torch
 from transformers.cache_utils import Cache, DynamicCache, DynamicLayer
 
 from chatbot.errors import Busy
-from chatbot.llm.cpu import set_threads
+from shopcore.threads import set_threads
 
 PREFIX_CACHE_SIZE = 4  # recent prompts whose KV cache is kept for prefix reuse
 MIN_PREFIX = 16  # shorter shared prefixes are not worth the copy

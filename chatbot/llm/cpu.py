@@ -18,23 +18,16 @@ float32 40, bf16 28.5, bf16 with int8 weights 16.8, and with float32 attention 1
   operations and each of a step's operations waits to wake its threads (a decode step in
   the generation worker took 24 ms instead of 12). So the `chatbot` package sets
   OMP_NUM_THREADS=1 before torch loads, and only the generation worker, or a command
-  doing bulk work in its main thread (indexing, training), asks for more with `set_threads`.
+  doing bulk work in its main thread (indexing, training), asks for more with `shopcore.threads.set_threads`.
 """
 
 from __future__ import annotations
-
-import os
 
 import torch
 
 # More rows than this (a prefill) multiply through a widened weight; fewer (decode steps).
 KERNEL_MAX_ROWS = 16
 FLOAT32_ATTENTION = "sdpa_float32"
-
-
-def set_threads(threads: int = 0) -> None:
-    """Use `threads` CPU threads for torch in the calling thread (0: one per core)."""
-    torch.set_num_threads(threads or os.cpu_count() or 1)
 
 
 class Int8WeightLinear(torch.nn.Module):

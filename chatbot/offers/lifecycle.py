@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from chatbot.errors import OfferNotFound, OfferUnavailable
 from chatbot.offers.ledger import public
 from chatbot.offers.policy import HANDOFF
-from chatbot.schemas import Offer
-from chatbot.store.db import transaction
-from chatbot.store.models import RetentionOffer, as_utc, utcnow
+from shopcore.schemas import Offer
+from shopcore.store.db import transaction
+from shopcore.store.models import RetentionOffer, as_utc, utcnow
 
 ALLOWED_FROM = {
     "accepted": ("offered",),

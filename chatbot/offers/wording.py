@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from chatbot.schemas import Offer
+from shopcore.schemas import Offer
 
 WHAT = {
     "percent_discount": "{value:g}% off your next order",

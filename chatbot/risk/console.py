@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from chatbot.store.models import RISK_LEVELS, Conversation, RiskScore
+from shopcore.store.models import RISK_LEVELS, Conversation, RiskScore
 
 
 def conversations_by_risk(

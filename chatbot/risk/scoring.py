@@ -25,10 +25,10 @@ from chatbot.risk.signals import (
     conversation_facts,
     is_high_value,
 )
-from chatbot.schemas import Risk
-from chatbot.store.conversations import TurnStart
-from chatbot.store.db import transaction
-from chatbot.store.models import Conversation, RiskScore
+from shopcore.schemas import Risk
+from chatbot.conversations import TurnStart
+from shopcore.store.db import transaction
+from shopcore.store.models import Conversation, RiskScore
 
 NEGATIVE = "sentiment:negative"
 REPEATED = "failure:repeated_question"

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chatbot.risk.lexicon import Signals
-from chatbot.store.models import Customer, Message, Order, RiskScore, as_utc, utcnow
+from shopcore.store.models import Customer, Message, Order, RiskScore, as_utc, utcnow
 
 ORDER_LATE = "order:late"
 ORDER_LOST = "order:lost"

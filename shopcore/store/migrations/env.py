@@ -2,8 +2,8 @@
 
 from alembic import context
 
-from chatbot.store.db import make_engine
-from chatbot.store.models import Base
+from shopcore.store.db import make_engine
+from shopcore.store.models import Base
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from chatbot.errors import ConversationNotFound, UnknownCustomer
-from chatbot.store.db import transaction
-from chatbot.store.models import Conversation, Customer, Message, utcnow
+from shopcore.store.db import transaction
+from shopcore.store.models import Conversation, Customer, Message, utcnow
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""SQL store: the schema (models), engines and short sessions (db), and migrations."""
