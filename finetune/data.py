@@ -22,7 +22,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from chatbot.answer import STOPWORDS
-from chatbot.facts import extract
+from knowledge.facts import extract
 from chatbot.prompt import build_prompt
 from shopcore.schemas import Evidence
 from evals.answers import UNANSWERABLE_KINDS

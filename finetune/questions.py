@@ -15,7 +15,7 @@ import random
 import re
 
 from chatbot.answer import STOPWORDS
-from chatbot.facts import extract
+from knowledge.facts import extract
 from finetune.draft import CITE, Draft
 from finetune.phrasing import variants
 from knowledge.chunking import Chunk

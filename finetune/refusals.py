@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from chatbot.facts import extract
+from knowledge.facts import extract
 from chatbot.handoff import HANDOFF_REPLY
 from evals.answers import UNANSWERABLE_KINDS
 from finetune.draft import CITE, Draft

@@ -28,7 +28,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from chatbot.facts import extract
+from knowledge.facts import extract
 from shopcore.schemas import Evidence
 from knowledge.chunking import TABLE_ROW, TABLE_RULE
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from chatbot.facts import FactGuard, check, extract
+from chatbot.facts import FactGuard, check
+from knowledge.facts import extract
 from chatbot.handoff import HANDOFF_REPLY, evidence_covers, needs_person, route
 from shopcore.schemas import Evidence
 
