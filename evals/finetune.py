@@ -27,7 +27,7 @@ def finetune_suite() -> SuiteResult:
     from chatbot.llm.generation import HFGenerator
     from chatbot.llm.loading import load_model
     from shopcore.settings import get_settings
-    from finetune import registry
+    from chatbot.llm import registry
 
     settings = get_settings()
     choice = chosen_adapter(settings)

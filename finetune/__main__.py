@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         return _data(args, settings, args.out or data_dir)
     if args.command == "train":
         return _train(args, settings, args.data or data_dir)
-    from finetune import registry
+    from chatbot.llm import registry
 
     try:
         if args.command == "list":

@@ -14,7 +14,7 @@
   early stopping when it stops improving; checkpoints under the registry's `.runs/NAME`,
   and a run started again with the same name resumes from the last one;
 - seeded; a progress bar from the Trainer.
-The adapter lands in the registry with its metadata (finetune/registry.py).
+The adapter lands in the registry with its metadata (chatbot/llm/registry.py).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from finetune import registry
+from chatbot.llm import registry
 from finetune.data import file_hash, load_examples
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from chatbot.handoff import HANDOFF_REPLY
 from shopcore.settings import REPO_ROOT
 from evals.suite import dev_questions
-from finetune import registry
+from chatbot.llm import registry
 from finetune.data import DataConfig, build_dataset, load_examples
 from finetune.train import TrainConfig, answer_batch, tokenize, train
 from tests.conftest import make_settings

@@ -1,4 +1,4 @@
-"""Which LoRA adapter the service runs, chosen by the registry (finetune/registry.py), and
+"""Which LoRA adapter the service runs, chosen by the registry (chatbot/llm/registry.py), and
 the watch that switches adapters in a running service without a restart.
 
 At start the chosen adapter is merged into the loaded weights. Every WATCH_SECONDS the
@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from finetune.registry import WATCH_SECONDS, AdapterError, Choice, choose
+from chatbot.llm.registry import WATCH_SECONDS, AdapterError, Choice, choose
 
 log = logging.getLogger(__name__)
 

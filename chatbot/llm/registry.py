@@ -1,4 +1,7 @@
-"""The adapter registry: one folder per adapter under CHATBOT_ADAPTER_DIR, each with the
+"""The adapter registry: the desk reads it to choose which adapter serves, `finetune train`
+writes new adapters into it and the finetune eval suite records its verdicts there.
+
+One folder per adapter under CHATBOT_ADAPTER_DIR, each with the
 peft weights and `adapter.json` (base model id and hash, data hash and counts,
 hyper-parameters, metrics, created time, whether it is good), and an `ACTIVE` file naming
 the adapter to serve.
