@@ -6,7 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from shopcore.settings import cli_settings
+from shopcore.settings import REPO_ROOT, cli_settings
+
+DEV_QUESTIONS = REPO_ROOT / "evals" / "data" / "dev_questions.jsonl"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -14,6 +16,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     data = commands.add_parser("data", help="build the SFT set and print its data card")
     data.add_argument("--out", type=Path, help="folder for the set (default CHATBOT_HOME/finetune/data)")
+    data.add_argument("--questions", type=Path, default=DEV_QUESTIONS,
+                      help="labelled dev questions (JSONL); 30%% are held out for evaluation")
     data.add_argument("--seed", type=int, default=13)
     data.add_argument("--size", type=int, default=340, help="training examples")
     data.add_argument("--held-out-share", type=float, default=0.3, help="share of dev questions held out")
@@ -67,15 +71,18 @@ def _data(args, settings, out_dir: Path) -> int:
     from transformers import AutoTokenizer
 
     from chatbot.llm.loading import resolve_model_path
-    from evals.answers import load_context
-    from evals.suite import dev_questions
-    from finetune.data import DataConfig, build_dataset, format_card
+    from finetune.data import DataConfig, build_dataset, format_card, load_examples
+    from knowledge.embed import Embedder
+    from knowledge.index import Index
+    from knowledge.retrieval import Retriever
+    from shopcore.store.db import make_engine, session_factory
 
-    context = load_context(settings)
+    retriever = Retriever(Index.load(settings.index_dir), Embedder(settings.embedding_model))
+    sessions = session_factory(make_engine(settings.database_url))
     tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(settings.model, settings.model_cache_dir))
     config = DataConfig(seed=args.seed, size=args.size, held_out_share=args.held_out_share)
-    card = build_dataset(config, settings=settings, retriever=context.retriever, sessions=context.sessions,
-                         tokenizer=tokenizer, questions=dev_questions(), out_dir=out_dir)
+    card = build_dataset(config, settings=settings, retriever=retriever, sessions=sessions,
+                         tokenizer=tokenizer, questions=load_examples(args.questions), out_dir=out_dir)
     print(format_card(card))
     print(f"written to {out_dir}")
     return 0

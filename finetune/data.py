@@ -25,13 +25,12 @@ from chatbot.answer import STOPWORDS
 from knowledge.facts import extract
 from chatbot.prompt import build_prompt
 from shopcore.schemas import Evidence
-from evals.answers import UNANSWERABLE_KINDS
 from finetune.conversations import conversation_drafts
 from finetune.corrections import correction_drafts
 from finetune.draft import CITE, Draft
 from finetune.orders import order_drafts, order_fields, stating
 from finetune.questions import fact_sentences, record_drafts, record_line_answer, section_drafts
-from finetune.refusals import dev_refusal_drafts, out_of_scope_drafts, withheld_drafts
+from finetune.refusals import dev_refusal_drafts, out_of_scope_drafts, to_refuse, withheld_drafts
 from finetune.split import Split, split_questions
 from knowledge.focus import focus, sentences
 
@@ -109,7 +108,7 @@ def dev_drafts(questions: list[dict], retriever, sessions) -> list[Draft]:
         chunks_by_doc.setdefault(chunk.doc_id, []).append(chunk)
     drafts = []
     for q in questions:
-        if q["kind"] in UNANSWERABLE_KINDS:
+        if to_refuse(q):
             continue
         found = next((hit for doc_id in q["doc_ids"]
                       for hit in [_stating(q, doc_id, chunks_by_doc, sessions)] if hit), None)

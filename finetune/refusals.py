@@ -18,7 +18,6 @@ import yaml
 
 from knowledge.facts import extract
 from chatbot.handoff import HANDOFF_REPLY
-from evals.answers import UNANSWERABLE_KINDS
 from finetune.draft import CITE, Draft
 
 OUT_OF_SCOPE = Path(__file__).with_name("out_of_scope.yaml")
@@ -43,6 +42,13 @@ def out_of_scope_drafts(rng: random.Random, path: Path = OUT_OF_SCOPE) -> list[D
             for q in questions]
 
 
+def to_refuse(question: dict) -> bool:
+    """Whether a dev question must be refused or handed off: the dev set labels those with an
+    empty key fact (its kinds `unanswerable` and `handoff`; evals/data/check_dev_questions.py
+    checks the labels)."""
+    return not question["key_fact"]
+
+
 def dev_refusal_drafts(questions: list[dict]) -> list[Draft]:
     return [Draft("refusal", q["question"], HANDOFF_REPLY, None, q.get("customer_id"), origin=q["id"])
-            for q in questions if q["kind"] in UNANSWERABLE_KINDS]
+            for q in questions if to_refuse(q)]
