@@ -1,5 +1,5 @@
 """Risk suite: how well the desk tells an at-risk shopper message from the rest, on the
-held-out `test` split of chatbot/risk/data/messages.jsonl (no test line, and no paraphrase
+held-out `test` split of evals/data/risk/messages.jsonl (no test line, and no paraphrase
 of one, is used in training).
 
     python -m evals run --suite risk
@@ -59,7 +59,7 @@ def risk_suite() -> SuiteResult:
     settings = get_settings()
     embedder = Embedder(settings.embedding_model)
     scorer = RiskScorer.build(settings, embedder)
-    test = [row for row in load_messages() if row["split"] == "test"]
+    test = [row for row in load_messages(settings.risk_data) if row["split"] == "test"]
     texts = [row["text"] for row in test]
     labels = np.array([row["at_risk"] for row in test])
     variants = _variants(scorer, embedder.embed(texts, progress=True), texts)

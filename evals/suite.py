@@ -8,6 +8,7 @@ from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DATA_FILE_OFFERS = DATA_DIR / "offer_conversations.jsonl"
+RISK_MESSAGES = DATA_DIR / "risk" / "messages.jsonl"  # the default of CHATBOT_RISK_DATA
 
 
 @dataclass

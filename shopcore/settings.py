@@ -116,6 +116,10 @@ class Settings(BaseSettings):
         REPO_ROOT / "chatbot" / "risk" / "cues.yaml",
         description="churn-risk cue phrases, competitors and signal weights (YAML)",
     )
+    risk_data: Path = Field(
+        REPO_ROOT / "evals" / "data" / "risk" / "messages.jsonl",
+        description="labeled shopper messages the churn-risk model trains on (JSONL, `train` split)",
+    )
     offer_policy: Path = Field(
         REPO_ROOT / "chatbot" / "offers" / "policy.yaml",
         description="retention offer rules, caps, budget and expiry (YAML)",

@@ -134,11 +134,11 @@ def test_offer_decision_metrics_on_four_conversations():
 
 def test_risk_data_and_scripted_conversations_are_registered_and_valid():
     from chatbot.risk.model import load_messages
-    from evals.suite import DATA_FILE_OFFERS, load_jsonl
+    from evals.suite import DATA_FILE_OFFERS, RISK_MESSAGES, load_jsonl
     from evals.suites import SUITES
 
     assert {"risk", "offers"} <= set(SUITES)
-    messages = load_messages()
+    messages = load_messages(RISK_MESSAGES)
     assert len(messages) >= 1500 and {m["split"] for m in messages} == {"train", "test"}
     conversations = load_jsonl(DATA_FILE_OFFERS)
     assert len(conversations) >= 40

@@ -15,6 +15,7 @@ from chatbot.risk.scoring import REPEATED, UNANSWERED, score_turn
 from chatbot.risk.signals import ORDER_LATE, ORDER_LOST, customer_value, order_reasons
 from chatbot.conversations import record_answer, start_turn
 from shopcore.store.models import Conversation, Customer, Order, RiskScore
+from evals.suite import RISK_MESSAGES as RISK_DATA
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +93,7 @@ def test_a_broken_cue_file_fails_with_a_clear_message(tmp_path, content, message
 
 
 def test_training_is_deterministic_and_never_sees_the_test_split(embedder, lexicon, tmp_path):
-    rows = [r for r in load_messages() if r["split"] == "train"][:160]
+    rows = [r for r in load_messages(RISK_DATA) if r["split"] == "train"][:160]
     texts = [r["text"] for r in rows]
     x, lexical = embedder.embed(texts), lexicon.features(texts)
     y, groups = np.array([r["at_risk"] for r in rows]), np.array([r["base"] for r in rows])
@@ -104,7 +105,7 @@ def test_training_is_deterministic_and_never_sees_the_test_split(embedder, lexic
     assert np.array_equal(loaded.combined.weights, first.combined.weights)
     assert loaded.combined.threshold == first.combined.threshold and loaded.key == "k"
     # The split is grouped by base message: no paraphrase of a test line is trained on.
-    everything = load_messages()
+    everything = load_messages(RISK_DATA)
     train_bases = {r["base"] for r in everything if r["split"] == "train"}
     assert not train_bases & {r["base"] for r in everything if r["split"] == "test"}
 

@@ -1,5 +1,6 @@
 """The trained part of risk scoring: logistic regressions over sentence embeddings and the
-lexicon's features, learned from the `train` split of chatbot/risk/data/messages.jsonl.
+lexicon's features, learned from the `train` split of the labeled messages CHATBOT_RISK_DATA names
+(evals/data/risk/messages.jsonl by default).
 
 Three models are fitted on the same split so the risk eval can show what each side earns:
 the classifier (embeddings only), the lexicon (VADER and cue hits only) and the combination
@@ -24,7 +25,6 @@ import numpy as np
 
 from chatbot.risk.lexicon import Lexicon
 
-DATA_FILE = Path(__file__).resolve().parent / "data" / "messages.jsonl"
 # Bump when the training procedure changes, so cached models are retrained.
 TRAINING_VERSION = "1"
 C_GRID = (1.0, 3.0, 10.0)
@@ -74,13 +74,13 @@ class RiskModel:
             return cls(key=str(data["key"]), **parts)
 
 
-def load_messages(path: Path = DATA_FILE) -> list[dict]:
-    """The labeled shopper messages (see chatbot/risk/data/README.md)."""
+def load_messages(path: Path) -> list[dict]:
+    """The labeled shopper messages (see evals/data/risk/README.md)."""
     with open(path, encoding="utf-8") as lines:
         return [json.loads(line) for line in lines if line.strip()]
 
 
-def model_key(lexicon: Lexicon, embedding_model: str, data_file: Path = DATA_FILE) -> str:
+def model_key(lexicon: Lexicon, embedding_model: str, data_file: Path) -> str:
     digest = hashlib.sha256(data_file.read_bytes())
     digest.update(f"|{lexicon.fingerprint}|{embedding_model}|{TRAINING_VERSION}".encode())
     return digest.hexdigest()[:16]
@@ -91,17 +91,17 @@ def model_path(cache_dir: Path, key: str) -> Path:
 
 
 def load_or_train(
-    cache_dir: Path, lexicon: Lexicon, embedder, *, progress: bool = True
+    cache_dir: Path, lexicon: Lexicon, embedder, data_file: Path, *, progress: bool = True
 ) -> RiskModel:
     """The cached model for these data, cues and embedder; trained and cached if missing."""
-    key = model_key(lexicon, embedder.model_id)
+    key = model_key(lexicon, embedder.model_id, data_file)
     path = model_path(cache_dir, key)
     if path.exists():
         model = RiskModel.load(path)
         # A model cached before the feature code changed would silently mis-score; retrain.
         if model.combined.weights.shape[0] == embedder.dim + lexicon.features(["x"]).shape[1]:
             return model
-    rows = [row for row in load_messages() if row["split"] == "train"]
+    rows = [row for row in load_messages(data_file) if row["split"] == "train"]
     texts = [row["text"] for row in rows]
     if progress:
         # stderr: stdout belongs to the command's own output (`ask --json` prints JSON there).

@@ -67,7 +67,8 @@ class RiskScorer:
     def build(cls, settings, embedder) -> RiskScorer:
         """Load the shop's cue file and the cached model (training it first if missing)."""
         lexicon = Lexicon.load(settings.risk_cues)
-        return cls(load_or_train(settings.model_cache_dir, lexicon, embedder), lexicon, embedder)
+        return cls(load_or_train(settings.model_cache_dir, lexicon, embedder, settings.risk_data), lexicon,
+                   embedder)
 
     def level(self, score: float) -> str:
         high = self.lexicon.cues.levels.message_high

@@ -2,7 +2,7 @@
 
     python evals/data/check_risk_data.py
 
-Checks chatbot/risk/data/messages.jsonl (labeled shopper messages) and
+Checks evals/data/risk/messages.jsonl (labeled shopper messages) and
 evals/data/offer_conversations.jsonl (scripted conversations for offer
 decisions): schema, unique ids and texts, label rules, minimum counts per
 label / tag / kind, rough label mix, and that no base message has variants in
@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-MESSAGES = ROOT / "chatbot" / "risk" / "data" / "messages.jsonl"
+MESSAGES = ROOT / "evals" / "data" / "risk" / "messages.jsonl"
 CONVERSATIONS = ROOT / "evals" / "data" / "offer_conversations.jsonl"
 
 SENTIMENTS = {"negative", "neutral", "positive"}

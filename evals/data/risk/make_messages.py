@@ -1,7 +1,7 @@
 """Build the labeled shopper-message set for churn-risk scoring.
 
-    python chatbot/risk/data/make_messages.py          # writes messages.jsonl next to this file
-    python chatbot/risk/data/make_messages.py --stats  # also prints label counts
+    python evals/data/risk/make_messages.py          # writes messages.jsonl next to this file
+    python evals/data/risk/make_messages.py --stats  # also prints label counts
 
 Every message starts life as a hand-written base message in one of the labeled
 blocks below. A block fixes the three labels (sentiment, churn_intent, at_risk)
