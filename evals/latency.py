@@ -143,11 +143,13 @@ def summarize(label: str, results: list[dict]) -> dict:
 
 def llamacpp(settings, tokenizer, prompts) -> dict | None:
     """llama.cpp on the same GGUF and prompt text, in its own environment; None without it."""
-    from chatbot.llm.loading import embedded_gguf
     from evals.llamacpp_env import python_path
+    from shopcore import catalog
 
-    python, gguf = python_path(), embedded_gguf()
-    if python is None or gguf is None:
+    model = catalog.find(settings.model)
+    gguf = catalog.joined_file(model, settings.model_cache_dir) if model is not None else None
+    python = python_path()
+    if python is None or gguf is None or not gguf.exists():
         return None
     texts = [tokenizer.apply_chat_template(m, add_generation_prompt=True, tokenize=False) for m in prompts]
     job = {"gguf": str(gguf), "prompts": texts, "max_tokens": NEW_TOKENS,

@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from chatbot.llm import registry
+from shopcore.catalog import canonical
 from finetune.data import file_hash, load_examples
 
 
@@ -171,7 +172,7 @@ def train(config: TrainConfig, settings, data: Path, *, name: str | None = None,
     card_path = train_file.with_name("card.json")
     split_path = train_file.with_name("split.json")
     metadata = {
-        "name": name, "base_model": config.model, "base_hash": registry.model_hash(path),
+        "name": name, "base_model": canonical(config.model), "base_hash": registry.model_hash(path),
         "data_hash": file_hash(train_file), "data_dir": str(train_file.parent),
         "data_card": _read_json(card_path), "held_out_questions": _read_json(split_path).get("held_out_questions", []),
         "hyperparameters": asdict(config), "metrics": metrics,

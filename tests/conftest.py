@@ -1,5 +1,5 @@
 """Fixtures over the real parts: SQLite and PostgreSQL stores, the demo shop, the real
-embedder and FAISS index, the embedded SmolLM2 model, and a tiny Llama for plumbing tests.
+embedder and FAISS index, the catalog's SmolLM2 model, and a tiny Llama for plumbing tests.
 
 Expensive parts are session-scoped and read-only; tests that write get a fresh database.
 """
@@ -13,8 +13,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from shopcore.settings import DEFAULT_MODEL, REPO_ROOT, Settings
+from shopcore.settings import REPO_ROOT, Settings
 
+# Most model tests run on the small SmolLM2 (`make test` pulls it); tests of the default
+# model (Qwen2.5-0.5B) ask for it by name.
+SMOLLM2 = "smollm2-135m"
 # The model cache is shared with `make setup`, so the GGUF conversion happens once.
 MODEL_CACHE = Path(os.environ.get("CHATBOT_MODEL_CACHE_DIR", REPO_ROOT / "var" / "models"))
 POSTGRES_URL = os.environ.get(
@@ -23,7 +26,7 @@ POSTGRES_URL = os.environ.get(
 
 
 def make_settings(home: Path, **overrides) -> Settings:
-    return Settings(home=home, model_cache_dir=MODEL_CACHE, **overrides)
+    return Settings(home=home, model_cache_dir=MODEL_CACHE, **{"model": SMOLLM2, **overrides})
 
 
 @pytest.fixture
@@ -140,10 +143,10 @@ def retriever(demo_index_dir, embedder):
 
 @pytest.fixture(scope="session")
 def smollm2_dir() -> str:
-    """The embedded SmolLM2 as a safetensors folder (converted from the wheel's GGUF once)."""
+    """SmolLM2 as a safetensors folder (pulled and converted from its wheel's GGUF once)."""
     from chatbot.llm.loading import resolve_model_path
 
-    return resolve_model_path(DEFAULT_MODEL, MODEL_CACHE)
+    return resolve_model_path(SMOLLM2, MODEL_CACHE)
 
 
 @pytest.fixture(scope="session")

@@ -7,20 +7,28 @@ import pytest
 import torch
 
 from chatbot.llm.generation import GenerationStats, HFGenerator
-from chatbot.llm.loading import embedded_gguf, pick_device, pick_dtype, resolve_model_path
-from shopcore.settings import DEFAULT_MODEL
+from chatbot.llm.loading import ModelUnavailable, pick_device, pick_dtype, resolve_model_path
+from tests.conftest import SMOLLM2
 
 MESSAGES = [{"role": "system", "content": "You are a shop assistant."},
             {"role": "user", "content": "Hello!"}]
 
 
-def test_embedded_model_is_converted_once_and_cached(smollm2_dir):
+def test_a_pulled_model_is_converted_once_and_read_from_the_cache(smollm2_dir):
+    from shopcore import catalog
+
     weights = Path(smollm2_dir) / "model.safetensors"
-    assert embedded_gguf() is not None and weights.exists()
     before = weights.stat().st_mtime_ns
-    # A second resolve reads the cached copy instead of converting the GGUF again.
-    assert resolve_model_path(DEFAULT_MODEL, Path(smollm2_dir).parent) == smollm2_dir
+    # Pulling again, and resolving by name or alias, read the cached copy: no new conversion.
+    assert catalog.pull(SMOLLM2, Path(smollm2_dir).parent) == Path(smollm2_dir)
+    assert resolve_model_path("HuggingFaceTB/SmolLM2-135M-Instruct", Path(smollm2_dir).parent) == smollm2_dir
     assert weights.stat().st_mtime_ns == before
+
+
+def test_a_catalog_model_not_pulled_names_the_command_and_nothing_downloads(tmp_path):
+    with pytest.raises(ModelUnavailable, match="python -m chatbot models pull qwen2.5-1.5b"):
+        resolve_model_path("qwen2.5-1.5b", tmp_path)
+    assert not any(tmp_path.iterdir())
 
 
 def test_other_models_keep_hub_ids_and_local_paths(tmp_path):

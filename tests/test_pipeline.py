@@ -127,7 +127,7 @@ def test_smollm2_answers_a_returns_question_from_the_returns_policy(make_desk, s
     assert "policies/returns" in [s.doc_id for s in result.sources]
     with desk.sessions() as session:
         stored = session.get(Message, result.message_id)
-    assert stored.text == result.answer and stored.model_id == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    assert stored.text == result.answer and stored.model_id == "smollm2-135m"
 
 
 def _stored(desk, conversation_id):

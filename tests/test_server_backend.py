@@ -72,7 +72,7 @@ def server(tiny_model):
 
 
 def remote(url, tokenizer, model="smol"):
-    return OpenAIGenerator(url, model, "HuggingFaceTB/SmolLM2-135M-Instruct", tokenizer)
+    return OpenAIGenerator(url, model, "smollm2-135m", tokenizer)
 
 
 def test_server_answer_streams_in_pieces_equal_to_local(server, tiny_model):

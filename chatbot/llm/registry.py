@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from shopcore.catalog import canonical
+
 METADATA = "adapter.json"
 ACTIVE = "ACTIVE"
 NONE = "none"
@@ -120,12 +122,13 @@ def choose(setting: str, folder: Path, base_model: str) -> Choice:
             raise AdapterError(f"adapter {wanted!r} not found (a registry name in {folder}, or a folder)")
         metadata = read(path) if (path / METADATA).exists() else {"name": path.name}
     else:
-        good = [m for m in list_adapters(folder) if m.get("good") and m.get("base_model") == base_model]
+        good = [m for m in list_adapters(folder)
+                if m.get("good") and canonical(m.get("base_model", "")) == canonical(base_model)]
         if not good:
             return Choice(None, None)
         metadata = good[-1]
         path = folder / metadata["name"]
-    if metadata.get("base_model", base_model) != base_model:
+    if canonical(metadata.get("base_model", base_model)) != canonical(base_model):
         raise AdapterError(f"adapter {metadata['name']!r} was trained on {metadata['base_model']!r}, "
                            f"not on CHATBOT_MODEL={base_model!r}")
     return Choice(path, metadata["name"])

@@ -2,7 +2,7 @@
 `vllm serve MODEL --enable-lora --lora-modules NAME=DIR`), streamed over HTTP.
 
     CHATBOT_GENERATOR=openai CHATBOT_OPENAI_BASE_URL=http://gpu-box:8000/v1 \\
-    CHATBOT_OPENAI_MODEL=ridgeline-lora CHATBOT_MODEL=HuggingFaceTB/SmolLM2-135M-Instruct
+    CHATBOT_OPENAI_MODEL=ridgeline-lora CHATBOT_MODEL=qwen2.5-0.5b
 
 CHATBOT_MODEL still names the model so the prompt's token budget is measured with its own
 tokenizer (only the tokenizer is loaded here); CHATBOT_OPENAI_MODEL is what the server calls
