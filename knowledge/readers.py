@@ -89,23 +89,44 @@ def read_html(path: Path, relative: Path):
         if element.find_parent(HTML_BLOCKS):  # its text is already in the enclosing block
             continue
         lines.append(_html_line(element))
-    text = "\n\n".join(line for line in lines if line.strip()) or body.get_text("\n", strip=True)
+    text = _blocks([line for line in lines if line.strip()]) or body.get_text("\n", strip=True)
     if not text.strip():
         raise Unreadable("no text in the HTML page")
     h1 = re.search(r"^#\s+(.+)$", text, flags=re.MULTILINE)
     return _one(relative, title or (h1.group(1) if h1 else _stem_title(path)), text)
 
 
+def _blocks(lines: list[str]) -> str:
+    """Blocks separated by blank lines, except a table's rows: they stay on consecutive lines,
+    the first followed by a Markdown rule, so chunking reads a Markdown table with its header
+    (knowledge/chunking.py keeps the header with every row)."""
+    parts: list[str] = []
+    for line in lines:
+        if line.startswith("| ") and parts and parts[-1].startswith("| "):
+            parts[-1] += "\n" + line
+        elif line.startswith("| "):
+            parts.append(line + "\n|" + "---|" * (line.count(" | ") + 1))
+        else:
+            parts.append(line)
+    return "\n\n".join(parts)
+
+
 def _html_line(element) -> str:
     name = element.name
     if name[0] == "h" and name[1:].isdigit():
-        return "#" * int(name[1:]) + " " + element.get_text(" ", strip=True)
+        return "#" * int(name[1:]) + " " + _inline(element.get_text(" ", strip=True))
     if name == "li":
-        return "- " + element.get_text(" ", strip=True)
+        return "- " + _inline(element.get_text(" ", strip=True))
     if name == "tr":
-        cells = [c.get_text(" ", strip=True) for c in element.find_all(["th", "td"])]
+        cells = [_inline(c.get_text(" ", strip=True)) for c in element.find_all(["th", "td"])]
         return "| " + " | ".join(cells) + " |"
-    return element.get_text(" ", strip=True)
+    return _inline(element.get_text(" ", strip=True))
+
+
+def _inline(text: str) -> str:
+    """Text joined across inline elements without a space before punctuation: "<b>90 days</b>."
+    reads "90 days.", not "90 days ."."""
+    return re.sub(r"\s+([.,;:!?)])", r"\1", text)
 
 
 def read_pdf(path: Path, relative: Path):

@@ -44,10 +44,21 @@ def test_html_keeps_structure_and_drops_navigation_scripts_and_footer(other_shop
     page = other_shop[0]["policies/warranty"]
     assert page.title == "Workshop Warranty"
     assert "## What is covered" in page.text
-    assert "- Labour on any repair is guaranteed for 90 days ." in page.text
-    assert "| Wheel truing | 30 days |" in page.text
+    assert "- Labour on any repair is guaranteed for 90 days." in page.text
+    assert "| Part | Warranty |\n|---|---|\n| Wheel truing | 30 days |\n| Hydraulic brake bleed | 60 days |" in page.text
     for furniture in ("Cart", "analytics", "tracking pixel", "newsletter", "font-family"):
         assert furniture not in page.text
+
+
+def test_every_row_of_an_html_table_is_chunked_with_its_header(other_shop):
+    """A page's table rows were once blank-line separated, and chunking took each row for a
+    new table's header and dropped it."""
+    from knowledge.chunking import chunk_document
+
+    chunks = chunk_document(other_shop[0]["policies/warranty"], count_tokens=lambda text: len(text.split()))
+    text = "\n".join(chunk.text for chunk in chunks)
+    assert "| Part | Warranty |" in text
+    assert "| Wheel truing | 30 days |" in text and "| Hydraulic brake bleed | 60 days |" in text
 
 
 def test_pdf_text_is_read_page_by_page(other_shop):
