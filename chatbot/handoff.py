@@ -29,7 +29,9 @@ NEEDS_PERSON = {
         r"\bsafety (issue|problem|hazard|concern)\b",
     ],
     "payment_dispute": [
-        r"\bcharge ?backs?\b",
+        # "chargeback" is a dispute; "do I get the delivery charge back" is a refund question.
+        r"\bcharge-?backs?\b",
+        r"\b(file|filed|filing|open|opened|opening|start|started|raise|raised|do|did|doing) an? charge backs?\b",
         r"\bdisput(e|ed|ing)\b",
         r"\b(charged|billed) (me )?(twice|two times|double)\b",
         r"\bdouble[- ]charged\b",

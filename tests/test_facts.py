@@ -70,6 +70,8 @@ def test_guard_flushes_the_tail_at_the_end():
     ("I'm going to sue you over this jacket", "legal"),
     ("my attorney will be in touch", "legal"),
     ("I filed a chargeback with my bank", "payment_dispute"),
+    ("I'm going to file a charge back", "payment_dispute"),
+    ("If I return everything, do I get the delivery charge back too?", None),
     ("you charged me twice for one order", "payment_dispute"),
     ("there's a payment on my card that I never made", "payment_dispute"),
     ("I think my account was hacked", "account_security"),
