@@ -8,6 +8,7 @@ from evals.offers import offers_suite
 from evals.retrieval import retrieval_suite
 from evals.retrieval_bench import retrieval_bench_suite
 from evals.risk import risk_suite
+from evals.second_shop import second_shop_suite
 
 SUITES = {
     "retrieval": retrieval_suite,
@@ -18,4 +19,5 @@ SUITES = {
     "offers": offers_suite,
     "load": load_suite,
     "finetune": finetune_suite,
+    "second_shop": second_shop_suite,
 }

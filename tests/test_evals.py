@@ -71,7 +71,19 @@ def test_answer_metrics_on_hand_made_rows():
 def test_answer_and_latency_suites_are_registered():
     from evals.suites import SUITES
 
-    assert {"retrieval", "answers", "latency"} <= set(SUITES)
+    assert {"retrieval", "answers", "latency", "second_shop"} <= set(SUITES)
+
+
+def test_the_second_shop_questions_are_labelled_from_its_documents():
+    """Every key fact is in every document its question cites (evals/data/second_shop/check.py)."""
+    import subprocess
+    import sys
+
+    from evals.suite import DATA_DIR
+
+    done = subprocess.run([sys.executable, str(DATA_DIR / "second_shop" / "check.py")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "162 questions" in done.stdout
 
 
 def test_reciprocal_rank_fusion_rewards_agreement():
