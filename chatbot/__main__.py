@@ -61,13 +61,15 @@ def main(argv: list[str] | None = None) -> int:
                          args.ttl or settings.customer_token_ttl_s))
         return 0
     if args.command == "setup":
+        from chatbot.llm.registry import AdapterError
         from chatbot.offers.policy import PolicyError
         from chatbot.risk.lexicon import CuesError
         from chatbot.setup import setup
+        from shopcore.catalog import CatalogError
 
         try:
             setup(settings)
-        except (PolicyError, CuesError) as exc:
+        except (PolicyError, CuesError, AdapterError, CatalogError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         return 0
@@ -87,12 +89,13 @@ def _models(args, settings) -> int:
 
     if args.models_command == "list":
         print(f"{'':2}{'name':<18} {'kind':<10} {'size':>8}  {'here':<5} source (packages)")
-        for row in catalog.describe(settings.model_cache_dir, settings.model):
+        for row in catalog.describe(settings.model_cache_dir, (settings.model, settings.embedding_model)):
             mark = "* " if row["default"] else "  "
             print(f"{mark}{row['name']:<18} {row['kind']:<10} {row['size_mb']:>5} MB  "
                   f"{'yes' if row['pulled'] else 'no':<5} {row['source']} ({row['packages']})")
             print(f"{'':22}{row['summary']}")
-        print("\n* is CHATBOT_MODEL; any local folder or, with a network, hub id works too")
+        print("\n* in use (CHATBOT_MODEL, CHATBOT_EMBEDDING_MODEL); a local folder or, where a network "
+              "is, a hub id works too")
         return 0
     try:
         path = catalog.pull(args.name, settings.model_cache_dir)
@@ -128,6 +131,9 @@ def _create_agent(args, settings) -> int:
 def _ask(args, settings) -> int:
     from chatbot.desk import build_desk
     from chatbot.errors import DeskError
+    from chatbot.llm.loading import ModelUnavailable
+    from chatbot.llm.registry import AdapterError
+    from shopcore.catalog import CatalogError
     from chatbot.offers.policy import PolicyError
     from chatbot.risk.lexicon import CuesError
     from chatbot.pipeline import turn
@@ -146,7 +152,7 @@ def _ask(args, settings) -> int:
                 print(event.text, end="", flush=True)
             elif isinstance(event, DoneEvent):
                 reply = event.reply
-    except (DeskError, IndexNotBuilt, PolicyError, CuesError) as exc:
+    except (DeskError, IndexNotBuilt, PolicyError, CuesError, ModelUnavailable, AdapterError, CatalogError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if args.json:

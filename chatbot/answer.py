@@ -23,6 +23,7 @@ from chatbot.facts import FactGuard
 from chatbot.handoff import HANDOFF_REPLY, route
 from chatbot.llm.generation import GenerationStats, Generator
 from chatbot.prompt import REMOVED, Prompt, quote, with_correction
+from knowledge.retrieval import COVERAGE_THRESHOLD
 from shopcore.schemas import Evidence, TokenEvent
 
 CITATION = re.compile(r"\[(\d+)\]")
@@ -60,9 +61,10 @@ def respond(
     max_new_tokens: int,
     retries: int = 1,
     cancel: threading.Event | None = None,
+    coverage_threshold: float = COVERAGE_THRESHOLD,
 ) -> Iterator[TokenEvent]:
     """Stream the answer to question as TokenEvents, filling in `answer` as it goes."""
-    handoff = route(question, evidence)
+    handoff = route(question, evidence, coverage_threshold)
     if handoff is not None:
         answer.guardrail = {"action": "handoff", "reason": handoff.reason, "detail": handoff.detail}
         yield from _show(answer, HANDOFF_REPLY, replace=False)

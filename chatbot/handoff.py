@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from shopcore.schemas import Evidence
-from knowledge.retrieval import covers
+from knowledge.retrieval import COVERAGE_THRESHOLD, covers
 
 HANDOFF_REPLY = (
     "I'm sorry, I can't answer that reliably myself and I don't want to guess. "
@@ -71,18 +71,18 @@ def needs_person(question: str) -> Handoff | None:
     return None
 
 
-def evidence_covers(evidence: list[Evidence]) -> bool:
+def evidence_covers(evidence: list[Evidence], threshold: float = COVERAGE_THRESHOLD) -> bool:
     """Whether the evidence is relevant enough to answer from: retrieval's own decision
     (a relevance fitted on similarity and term coverage, orders scored the same way)."""
-    return covers(evidence)
+    return covers(evidence, threshold)
 
 
-def route(question: str, evidence: list[Evidence]) -> Handoff | None:
+def route(question: str, evidence: list[Evidence], threshold: float = COVERAGE_THRESHOLD) -> Handoff | None:
     """A hand-off if a person should take this question, else None (the model answers)."""
     person = needs_person(question)
     if person is not None:
         return person
-    if not evidence_covers(evidence):
+    if not evidence_covers(evidence, threshold):
         best = max((e.score for e in evidence), default=0.0)
         return Handoff("not_covered", f"best evidence score {best:.2f}")
     return None

@@ -73,7 +73,8 @@ def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None
 
         # 5. The answer: a hand-off, or generated and fact-checked, streaming to the caller.
         yield from respond(text, evidence, prompt, desk.generator, answer, cancel=cancel,
-                           max_new_tokens=settings.max_new_tokens, retries=settings.guardrail_retries)
+                           max_new_tokens=settings.max_new_tokens, retries=settings.guardrail_retries,
+                           coverage_threshold=settings.coverage_threshold)
         state = "cancelled" if cancel.is_set() else "ok"
     except GeneratorExit:  # the caller went away mid-turn: record it, then stop
         cancel.set()

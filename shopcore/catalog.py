@@ -355,8 +355,9 @@ def _packages(model: CatalogModel) -> str:
     return names[0] if len(names) == 1 else f"{names[0]} … {names[-1]}"
 
 
-def describe(cache_dir: Path, default: str) -> list[dict]:
-    """One row per catalog model for `models list`."""
-    return [{"name": m.name, "kind": m.kind, "default": m.name == default or default in m.aliases,
+def describe(cache_dir: Path, in_use: tuple[str, ...]) -> list[dict]:
+    """One row per catalog model for `models list`; `in_use`: the configured model names."""
+    used = {canonical(name) for name in in_use}
+    return [{"name": m.name, "kind": m.kind, "default": m.name in used,
              "size_mb": round(m.size / 1e6), "pulled": is_pulled(m, cache_dir), "source": m.source,
              "packages": _packages(m), "summary": m.summary} for m in CATALOG.values()]

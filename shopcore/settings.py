@@ -50,6 +50,11 @@ class Settings(BaseSettings):
         "", description="LoRA adapter directory or registry name; empty: newest good one, 'none': base model"
     )
     adapter_dir: Path | None = Field(None, description="adapter registry; default CHATBOT_HOME/adapters")
+    shipped_adapters: Path | None = Field(
+        DEMO_DIR / "adapters",
+        description="ready-made adapters that setup copies into the registry when they fit CHATBOT_MODEL "
+        "(the demo shop's, so a fresh install answers well before any training); empty: none",
+    )
     embedding_model: str = Field(DEFAULT_EMBEDDING_MODEL, description="sentence-transformers model")
     index_dir: Path | None = Field(None, description="knowledge index; default CHATBOT_HOME/index")
     docs_dirs: list[Path] = Field(
@@ -103,6 +108,11 @@ class Settings(BaseSettings):
         6, ge=0, le=100,
         description="sentences of the evidence shown to the model, best first (knowledge/focus.py); "
         "0 shows whole passages",
+    )
+    coverage_threshold: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="evidence relevance below which the desk hands off instead of answering "
+        "(knowledge/retrieval.py; reports/retrieval.md shows the trade-off)",
     )
     max_new_tokens: int = Field(160, ge=8, le=4096, description="upper bound on answer length")
     prompt_token_budget: int = Field(

@@ -291,6 +291,21 @@ def test_the_registry_picks_the_newest_good_adapter_unless_told(tiny_model_dir, 
         registry.set_active(settings.adapter_dir, "missing")
 
 
+def test_shipped_adapters_are_installed_once_for_their_base_model_only(tiny_model_dir, tmp_path):
+    shipping = make_settings(tmp_path / "shipping", model=str(tiny_model_dir))
+    _random_adapter(shipping, tiny_model_dir, "demo-starter", True, 1)
+    shipped = shipping.adapter_dir
+    settings = make_settings(tmp_path / "shop", model=str(tiny_model_dir))
+    assert registry.install_shipped(shipped, settings.adapter_dir, "another/model") == []
+    assert registry.install_shipped(shipped, settings.adapter_dir, settings.model) == ["demo-starter"]
+    assert registry.choose("", settings.adapter_dir, settings.model).version == "demo-starter"
+    # A second setup leaves the registry alone, and a newer adapter the shop trains wins.
+    assert registry.install_shipped(shipped, settings.adapter_dir, settings.model) == []
+    _random_adapter(settings, tiny_model_dir, "shop-own", True, 2)
+    assert registry.choose("", settings.adapter_dir, settings.model).version == "shop-own"
+    assert registry.install_shipped(None, settings.adapter_dir, settings.model) == []
+
+
 def test_an_adapter_must_be_no_worse_than_the_base_model_to_be_good():
     from evals.finetune import no_worse
 

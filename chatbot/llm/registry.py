@@ -95,6 +95,28 @@ def list_adapters(folder: Path) -> list[dict]:
     return sorted(found, key=lambda m: (m.get("created", ""), m["name"]))
 
 
+def install_shipped(shipped: Path | None, folder: Path, base_model: str) -> list[str]:
+    """Copy the ready-made adapters in `shipped` that fit base_model into the registry, unless
+    one of that name is there already (a shop's own adapter, or the one copied before);
+    return the names copied. Newer adapters a shop trains are chosen over them as usual."""
+    if shipped is None or not shipped.is_dir():
+        return []
+    copied = []
+    for source in sorted(p for p in shipped.iterdir() if (p / METADATA).exists()):
+        metadata = read(source)
+        if canonical(metadata.get("base_model", "")) != canonical(base_model) or (folder / source.name).exists():
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=folder, prefix=f".{source.name}-"))
+        try:
+            shutil.copytree(source, staging, dirs_exist_ok=True)
+            staging.rename(folder / source.name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        copied.append(source.name)
+    return copied
+
+
 def set_active(folder: Path, name: str) -> None:
     if name != NONE and not (folder / name / METADATA).exists():
         raise AdapterError(f"no adapter named {name!r} in {folder}; see `python -m finetune list`")
