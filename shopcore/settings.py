@@ -182,6 +182,11 @@ class Settings(BaseSettings):
             raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
         return url
 
+    @field_validator("shipped_adapters", mode="before")
+    @classmethod
+    def _none_when_empty(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("rate_limit_per_address", "rate_limit_per_key")
     @classmethod
     def _rate_limit(cls, value: str) -> str:

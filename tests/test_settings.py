@@ -18,6 +18,7 @@ def test_defaults_fill_paths_under_home(tmp_path):
         ("CHATBOT_DATABASE_URL", "mysql://localhost/shop"),
         ("CHATBOT_PORT", "not-a-port"),
         ("CHATBOT_MAX_MESSAGE_CHARS", "-5"),
+        ("CHATBOT_COVERAGE_THRESHOLD", "1.5"),
     ],
 )
 def test_bad_values_name_the_variable(monkeypatch, variable, value):
@@ -38,3 +39,9 @@ def test_env_file_is_read(tmp_path, monkeypatch):
     (tmp_path / ".env").write_text("CHATBOT_SHOP_NAME=Harbour Books\n")
     monkeypatch.chdir(tmp_path)
     assert load_settings().shop_name == "Harbour Books"
+
+
+def test_an_empty_shipped_adapters_setting_means_none(monkeypatch):
+    assert load_settings().shipped_adapters.name == "adapters"  # the demo shop's, by default
+    monkeypatch.setenv("CHATBOT_SHIPPED_ADAPTERS", "")
+    assert load_settings().shipped_adapters is None
