@@ -19,6 +19,10 @@ DEMO_DIR = REPO_ROOT / "knowledge" / "demo"
 DEFAULT_MODEL = "qwen2.5-0.5b"  # shopcore/catalog.py: from PyPI wheels, offline
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DEV_SECRET = "dev-only-change-me-dev-only-change-me"  # 32+ bytes, as HS256 wants
+MIN_SECRET_BYTES = 32  # HS256 keys at least as long as the hash (RFC 7518, 3.2)
+MIN_SECRET_DISTINCT_CHARS = 10  # 'aaaa…' or '12121212…' are long but guessable
+# Fields whose values never appear in an error message; a database URL shows without its password.
+SECRET_FIELDS = ("secret_key", "openai_api_key")
 
 
 class SettingsError(Exception):
@@ -206,23 +210,57 @@ class Settings(BaseSettings):
         self.model_cache_dir = self.model_cache_dir or self.home / "models"
         self.adapter_dir = self.adapter_dir or self.home / "adapters"
         self.index_dir = self.index_dir or self.home / "index"
-        if self.env == "production" and self.secret_key.get_secret_value() == DEV_SECRET:
-            raise ValueError("CHATBOT_SECRET_KEY must be set to a real secret in production")
+        if self.env == "production":
+            _check_production_secret(self.secret_key.get_secret_value())
         if self.demo_sign_in is None:
             self.demo_sign_in = self.env == "dev"
         return self
 
 
+def _check_production_secret(secret: str) -> None:
+    """Refuse a secret that lets anyone forge shopper tokens or console cookies."""
+    if secret == DEV_SECRET:
+        raise ValueError("CHATBOT_SECRET_KEY must be set to a real secret in production")
+    if len(secret.encode()) < MIN_SECRET_BYTES or len(set(secret)) < MIN_SECRET_DISTINCT_CHARS:
+        raise ValueError(
+            f"CHATBOT_SECRET_KEY is too weak for production: use at least {MIN_SECRET_BYTES} random bytes, "
+            "e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+
+
+def _shown(field: str, value) -> str:
+    """A rejected value as an error message may show it: never a secret or a password."""
+    if field in SECRET_FIELDS:
+        return "(hidden)"
+    if field == "database_url" and isinstance(value, str):
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            return repr(make_url(value).render_as_string(hide_password=True))
+        except ArgumentError:
+            return "(not a URL)"
+    return repr(value)
+
+
 def load_settings(**overrides) -> Settings:
-    """Read settings from the environment, turning validation errors into one clear message."""
+    """Read settings from the environment, turning validation errors into one clear message.
+
+    The message names each variable to fix and what it got, except for secrets; a problem
+    with the settings as a whole shows no values (they would include the secrets).
+    """
     try:
         return Settings(**overrides)
     except ValidationError as exc:
         problems = []
-        for error in exc.errors():
+        for error in exc.errors(include_context=False, include_url=False):
             field = ".".join(str(part) for part in error["loc"])
-            name = f"CHATBOT_{field.upper()}" if field else "settings"
-            problems.append(f"{name}: {error['msg']} (got {error.get('input')!r})")
+            message = error["msg"].removeprefix("Value error, ")
+            if field:
+                got = _shown(field, error.get("input"))
+                problems.append(f"CHATBOT_{field.upper()}: {message} (got {got})")
+            else:
+                problems.append(message)
         raise SettingsError("invalid configuration\n  " + "\n  ".join(problems)) from None
 
 
