@@ -22,7 +22,8 @@ from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sse_starlette import EventSourceResponse
 from starlette.middleware.sessions import SessionMiddleware
@@ -279,6 +280,7 @@ def create_app(settings: Settings | None = None, desk: Desk | None = None) -> Fa
     app.state.desk = desk
     app.state.rate_limits = RateLimits.from_settings(settings)
     app.state.chat_limiter = anyio.CapacityLimiter(settings.max_concurrent_chats)
+    app.add_exception_handler(RequestValidationError, invalid_request)
     app.include_router(router)
     app.include_router(console_router)
     mount_ui(app, settings)
@@ -293,6 +295,21 @@ def create_app(settings: Settings | None = None, desk: Desk | None = None) -> Fa
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes, prefixes=("/v1/", "/agent"))
     app.add_middleware(RequestMetrics)
     return app
+
+
+async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 with what is wrong and where, never the rejected input.
+
+    FastAPI's default echoes the input: a shopper's words (and whatever they typed into
+    them) in the response, and a lone surrogate that cannot be encoded turned it into a 500.
+    """
+    detail = [{"type": e["type"], "loc": [_encodable(part) for part in e["loc"]], "msg": _encodable(e["msg"])}
+              for e in exc.errors()]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+def _encodable(part: object) -> object:
+    return part.encode("utf-8", "backslashreplace").decode() if isinstance(part, str) else part
 
 
 def session_secret(settings: Settings) -> str:

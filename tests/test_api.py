@@ -211,3 +211,15 @@ def test_redeem_an_offer_once_and_only_as_its_customer(client):
     assert again.status_code == 409 and "redeemed" in again.json()["detail"]
     assert client.post("/v1/offers/NO-SUCH-CODE/redeem", json={"customer_token": mine}).status_code == 404
     assert client.post("/v1/offers/bad code!/redeem", json={"customer_token": mine}).status_code == 422
+
+
+def test_a_lone_surrogate_gets_a_json_422_and_is_not_logged(client, caplog):
+    secret = "my card 4111 1111 1111 1111 \ud800"
+    body = json.dumps({"message": secret})  # valid JSON: the surrogate is escaped
+    before = counts(client)
+    response = client.post("/v1/chat", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/json")
+    assert "unicode" in response.text.lower() and "4111" not in response.text
+    assert "4111" not in caplog.text
+    assert counts(client) == before
