@@ -177,3 +177,16 @@ def test_export_jsonl_and_csv(agent_client):
     assert float(rows[0]["message_risk"]) == exported[0]["messages"][0]["risk"]["score"]
     assert agent_client.get("/agent/export.csv", params={"risk": "high"}).text.count("\n") == 1
     assert agent_client.get("/agent/export.xml").status_code == 404
+
+
+def test_csv_export_never_hands_a_spreadsheet_a_formula(agent_client):
+    formulas = ['=HYPERLINK("http://evil.example","refund")', "+1+1", "-2+3", "@SUM(A1)"]
+    cid = None
+    for text in formulas:
+        cid = chat(agent_client, text, cid)["conversation_id"]
+    rows = list(csv.DictReader(io.StringIO(agent_client.get("/agent/export.csv").text)))
+    shopper = [r["text"] for r in rows if r["role"] == "user"]
+    assert shopper == ["'" + text for text in formulas]
+    assert all(not value.startswith(("=", "+", "-", "@")) for r in rows for value in r.values())
+    exported = json.loads(agent_client.get("/agent/export.jsonl").text.splitlines()[0])
+    assert exported["messages"][0]["text"] == formulas[0]  # JSON keeps the words as written

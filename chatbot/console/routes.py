@@ -142,6 +142,15 @@ CSV_COLUMNS = ("conversation_id", "customer_id", "channel", "conversation_state"
                "corrected_text")
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """A text cell as a spreadsheet shows it, never as a formula: prefixed with a quote."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def _csv(conversations: list[dict]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -149,7 +158,7 @@ def _csv(conversations: list[dict]) -> str:
     for c in conversations:
         for m in c["messages"]:
             corrections = [x["corrected_text"] for x in m["corrections"] if x["corrected_text"]]
-            writer.writerow([
+            writer.writerow(_cell(value) for value in [
                 c["id"], (c["customer"] or {}).get("id", ""), c["channel"], c["state"], c["risk_level"],
                 m["id"], m["role"], m["state"], m["created_at"], m["text"],
                 "" if m["risk"] is None else m["risk"]["score"],
