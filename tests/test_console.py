@@ -4,6 +4,7 @@ view, taking over, replying, correcting and exporting; through the HTTP app."""
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 import time
@@ -21,13 +22,28 @@ from shopcore.settings import REPO_ROOT
 from shopcore.store.models import AgentAccount, AgentAnnotation, Message
 
 PASSWORD = "correct horse battery"
+TOKEN_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def form_token(client, page: str) -> str:
+    """The CSRF token a console page puts in its forms, as a browser would read it."""
+    return TOKEN_FIELD.search(client.get(page).text).group(1)
+
+
+def post_form(client, url: str, data: dict | None = None, page: str = "/agent", **kwargs):
+    """Submit a console form the way its page does: with the page's CSRF token."""
+    return client.post(url, data={**(data or {}), "csrf_token": form_token(client, page)}, **kwargs)
+
+
+def log_in(client, password: str = PASSWORD, **kwargs):
+    return post_form(client, "/agent/login", {"username": "alice", "password": password}, page="/agent/login",
+                     **kwargs)
 
 
 @pytest.fixture
 def agent_client(client):
     create_agent(client.app.state.desk.sessions, "alice", PASSWORD)
-    response = client.post("/agent/login", data={"username": "alice", "password": PASSWORD},
-                           follow_redirects=False)
+    response = log_in(client, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/agent"
     return client
 
@@ -78,7 +94,7 @@ def test_create_agent_command(tmp_path):
 
 def test_wrong_password_is_refused(client):
     create_agent(client.app.state.desk.sessions, "alice", PASSWORD)
-    response = client.post("/agent/login", data={"username": "alice", "password": "guess guess guess"})
+    response = log_in(client, "guess guess guess")
     assert response.status_code == 401 and "Wrong name or password" in response.text
     assert client.get("/agent", follow_redirects=False).status_code == 303
 
@@ -133,18 +149,18 @@ def test_transcript_shows_risk_plot_sources_and_offer(agent_client):
 
 def test_take_over_silences_the_bot_and_the_agent_reply_reaches_the_shopper(agent_client):
     cid = chat(agent_client, "I need a person, please")["conversation_id"]
-    response = agent_client.post(f"/agent/conversations/{cid}/take-over", follow_redirects=False)
+    response = post_form(agent_client, f"/agent/conversations/{cid}/take-over", follow_redirects=False)
     assert response.status_code == 303
     quiet = chat(agent_client, "Hello? Anyone there?", cid)
     assert quiet["state"] == "agent" and quiet["answer"] == ""
-    agent_client.post(f"/agent/conversations/{cid}/reply", data={"text": "Hi, I'm Alice from the shop."})
+    post_form(agent_client, f"/agent/conversations/{cid}/reply", {"text": "Hi, I'm Alice from the shop."})
     transcript = agent_client.get(f"/v1/conversations/{cid}").json()
     assert transcript["state"] == "agent"
     assert transcript["messages"][-1]["role"] == "agent"
     assert transcript["messages"][-1]["text"] == "Hi, I'm Alice from the shop."
     with agent_client.app.state.desk.sessions() as session:
         assert session.get(Message, transcript["messages"][-1]["id"]).agent == "alice"
-    agent_client.post(f"/agent/conversations/{cid}/hand-back")
+    post_form(agent_client, f"/agent/conversations/{cid}/hand-back")
     assert chat(agent_client, "Thanks!", cid)["state"] == "ok"
 
 
@@ -152,16 +168,16 @@ def test_correcting_an_answer_stores_an_annotation(agent_client):
     body = chat(agent_client, "How long do I have to return an item?")
     cid, answer_id = body["conversation_id"], body["message_id"]
     better = "You have 30 days from delivery to return unworn items [1]."
-    response = agent_client.post(f"/agent/conversations/{cid}/messages/{answer_id}/correct",
-                                 data={"corrected_text": better, "note": "cite the policy"})
+    response = post_form(agent_client, f"/agent/conversations/{cid}/messages/{answer_id}/correct",
+                         {"corrected_text": better, "note": "cite the policy"})
     assert response.status_code == 200  # redirected back to the transcript
     assert better in response.text
     with agent_client.app.state.desk.sessions() as session:
         note = session.scalars(select(AgentAnnotation)).one()
     assert (note.message_id, note.agent, note.kind, note.corrected_text) == (answer_id, "alice", "correction", better)
     user_message_id = answer_id - 1
-    refused = agent_client.post(f"/agent/conversations/{cid}/messages/{user_message_id}/correct",
-                                data={"corrected_text": better})
+    refused = post_form(agent_client, f"/agent/conversations/{cid}/messages/{user_message_id}/correct",
+                        {"corrected_text": better})
     assert refused.status_code == 422
 
 
@@ -190,3 +206,34 @@ def test_csv_export_never_hands_a_spreadsheet_a_formula(agent_client):
     assert all(not value.startswith(("=", "+", "-", "@")) for r in rows for value in r.values())
     exported = json.loads(agent_client.get("/agent/export.jsonl").text.splitlines()[0])
     assert exported["messages"][0]["text"] == formulas[0]  # JSON keeps the words as written
+
+
+def test_console_forms_need_the_pages_token(agent_client):
+    """A page on another port of the same host can post with the agent's cookie (SameSite=Lax
+    allows it) but cannot read the console's token: every form post without it is refused."""
+    cid = chat(agent_client, "How long do I have to return an item?")
+    answer_id, cid = cid["message_id"], cid["conversation_id"]
+    forged = [
+        (f"/agent/conversations/{cid}/reply", {"text": "Send your card number to evil.example"}),
+        (f"/agent/conversations/{cid}/messages/{answer_id}/correct", {"corrected_text": "Returns: never."}),
+        (f"/agent/conversations/{cid}/take-over", {}),
+        (f"/agent/conversations/{cid}/hand-back", {}),
+        ("/agent/logout", {}),
+    ]
+    for url, data in forged:
+        for token in (None, "", "x" * 43):
+            body = data if token is None else {**data, "csrf_token": token}
+            assert agent_client.post(url, data=body, follow_redirects=False).status_code == 403, (url, token)
+    transcript = agent_client.get(f"/v1/conversations/{cid}").json()
+    assert transcript["state"] != "agent" and [m["role"] for m in transcript["messages"]] == ["user", "assistant"]
+    with agent_client.app.state.desk.sessions() as session:
+        assert session.scalars(select(AgentAnnotation)).first() is None
+    assert agent_client.get("/agent", follow_redirects=False).status_code == 200  # still logged in
+
+
+def test_login_starts_a_fresh_token(client):
+    create_agent(client.app.state.desk.sessions, "alice", PASSWORD)
+    before = form_token(client, "/agent/login")
+    assert client.post("/agent/login", data={"username": "alice", "password": PASSWORD}).status_code == 403
+    assert log_in(client, follow_redirects=False).status_code == 303
+    assert form_token(client, "/agent") != before

@@ -3,7 +3,8 @@ with its risk chart, and the forms to take over, reply, hand back, correct and e
 
 Server-rendered with Jinja2 (autoescaped). Logins live in a signed session cookie that
 expires CHATBOT_AGENT_SESSION_MINUTES after login; SameSite=Lax keeps other sites' forms
-from posting with it.
+from posting with it, and every form carries the session's CSRF token (console/csrf.py)
+against pages of the same site.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from chatbot.console.accounts import agent_exists, authenticate
+from chatbot.console.csrf import csrf_token, require_csrf_token
 from chatbot.console.actions import agent_reply, correct_answer, hand_back, take_over
 from chatbot.console.review import (
     NO_OFFER,
@@ -39,6 +41,8 @@ from shopcore.store.models import OFFER_STATES, RISK_LEVELS
 SESSION_KEY = "agent"
 router = APIRouter(prefix="/agent", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+templates.env.globals["csrf_token"] = csrf_token  # {{ csrf_token(request) }} in every form
+FormChecked = Depends(require_csrf_token)
 
 
 def current_agent(request: Request) -> str | None:
@@ -67,7 +71,7 @@ async def login_page(request: Request):
     return templates.TemplateResponse(request, "login.html", {"error": None})
 
 
-@router.post("/login")
+@router.post("/login", dependencies=[FormChecked])
 async def login(request: Request, username: Annotated[str, Form(max_length=100)],
                 password: Annotated[str, Form(max_length=1000)]):
     name = await run_in_threadpool(authenticate, request.app.state.desk.sessions, username, password)
@@ -75,11 +79,12 @@ async def login(request: Request, username: Annotated[str, Form(max_length=100)]
         return templates.TemplateResponse(request, "login.html", {"error": "Wrong name or password."},
                                           status_code=401)
     minutes = request.app.state.desk.settings.agent_session_minutes
+    request.session.clear()  # a fresh session, and so a fresh CSRF token, for each login
     request.session[SESSION_KEY] = {"name": name, "expires": time.time() + minutes * 60}
     return RedirectResponse("/agent", status_code=303)
 
 
-@router.post("/logout")
+@router.post("/logout", dependencies=[FormChecked])
 async def logout(request: Request):
     request.session.clear()
     return RedirectResponse("/agent/login", status_code=303)
@@ -192,23 +197,23 @@ async def _act(request: Request, conversation_id: str, action, *args) -> Redirec
     return RedirectResponse(f"/agent/conversations/{conversation_id}", status_code=303)
 
 
-@router.post("/conversations/{conversation_id}/take-over")
+@router.post("/conversations/{conversation_id}/take-over", dependencies=[FormChecked])
 async def take_over_page(request: Request, agent: Agent, conversation_id: str):
     return await _act(request, conversation_id, take_over, conversation_id)
 
 
-@router.post("/conversations/{conversation_id}/hand-back")
+@router.post("/conversations/{conversation_id}/hand-back", dependencies=[FormChecked])
 async def hand_back_page(request: Request, agent: Agent, conversation_id: str):
     return await _act(request, conversation_id, hand_back, conversation_id)
 
 
-@router.post("/conversations/{conversation_id}/reply")
+@router.post("/conversations/{conversation_id}/reply", dependencies=[FormChecked])
 async def reply_page(request: Request, agent: Agent, conversation_id: str,
                      text: Annotated[str, Form(max_length=10_000)]):
     return await _act(request, conversation_id, agent_reply, conversation_id, agent, text)
 
 
-@router.post("/conversations/{conversation_id}/messages/{message_id}/correct")
+@router.post("/conversations/{conversation_id}/messages/{message_id}/correct", dependencies=[FormChecked])
 async def correct_page(request: Request, agent: Agent, conversation_id: str, message_id: int,
                        corrected_text: Annotated[str, Form(max_length=10_000)],
                        note: Annotated[str, Form(max_length=2000)] = ""):
