@@ -137,7 +137,8 @@ async def chat(body: ChatBody, request: Request, key: Annotated[str | None, Depe
     """Answer one shopper message."""
     started = time.perf_counter()
     desk = request.app.state.desk
-    customer_id = customer_from_token(body.customer_token, desk.settings.secret_key.get_secret_value())
+    customer_id = customer_from_token(body.customer_token, desk.settings.secret_key.get_secret_value(),
+                                      desk.settings.customer_token_max_ttl_s)
     streaming = "text/event-stream" in request.headers.get("accept", "")
     cancel = threading.Event()
     chat_request = ChatRequest(body.message, body.conversation_id, customer_id,
@@ -174,7 +175,8 @@ async def conversation(
     desk = request.app.state.desk
     check_widget_key(request, desk.settings)
     agent = current_agent(request) is not None
-    customer_id = customer_from_token(customer_token, desk.settings.secret_key.get_secret_value())
+    customer_id = customer_from_token(customer_token, desk.settings.secret_key.get_secret_value(),
+                                      desk.settings.customer_token_max_ttl_s)
     try:
         return await run_in_threadpool(conversation_transcript, desk.sessions, conversation_id,
                                        customer_id, agent=agent)
@@ -205,7 +207,8 @@ async def redeem(request: Request, body: RedeemBody,
                  _key: Annotated[str | None, Depends(rate_limited)]) -> dict:
     """Use a retention offer's code at the shop's checkout, once, for its own customer."""
     desk = request.app.state.desk
-    customer_id = customer_from_token(body.customer_token, desk.settings.secret_key.get_secret_value())
+    customer_id = customer_from_token(body.customer_token, desk.settings.secret_key.get_secret_value(),
+                                      desk.settings.customer_token_max_ttl_s)
     try:
         offer = await run_in_threadpool(partial(redeem_offer, desk.sessions, code, customer_id=customer_id,
                                                 order_number=body.order_number))

@@ -163,6 +163,9 @@ class Settings(BaseSettings):
     customer_token_ttl_s: int = Field(
         3600, ge=1, description="lifetime of shopper tokens minted by `python -m chatbot mint-token`"
     )
+    customer_token_max_ttl_s: int = Field(
+        7 * 86400, ge=60, description="shopper tokens that expire further ahead than this are refused"
+    )
     agent_session_minutes: int = Field(
         480, ge=1, description="an agent console login expires after this long"
     )
@@ -210,6 +213,9 @@ class Settings(BaseSettings):
         self.model_cache_dir = self.model_cache_dir or self.home / "models"
         self.adapter_dir = self.adapter_dir or self.home / "adapters"
         self.index_dir = self.index_dir or self.home / "index"
+        if self.customer_token_ttl_s > self.customer_token_max_ttl_s:
+            raise ValueError("CHATBOT_CUSTOMER_TOKEN_TTL_S is longer than CHATBOT_CUSTOMER_TOKEN_MAX_TTL_S: "
+                             "the desk would refuse the tokens it mints")
         if self.env == "production":
             _check_production_secret(self.secret_key.get_secret_value())
         if self.demo_sign_in is None:

@@ -25,6 +25,8 @@ def _unsigned(claims: dict) -> str:
 
 def test_a_minted_token_names_its_customer():
     assert customer_from_token(mint_token(7, SECRET), SECRET) == 7
+    assert customer_from_token(mint_token(2**40 + 3, SECRET), SECRET) == 2**40 + 3  # a shop's 64-bit id
+    assert customer_from_token(mint_token(7, SECRET, ttl_s=6 * 86400), SECRET) == 7
 
 
 @pytest.mark.parametrize(
@@ -36,13 +38,17 @@ def test_a_minted_token_names_its_customer():
         mint_token(7, SECRET, ttl_s=60, now=time.time() - 3600),  # expired
         mint_token(7, "some-other-secret-that-is-long-enough"),  # forged
         mint_token(7, SECRET)[:-2] + "xx",  # tampered signature
+        mint_token(7, SECRET, ttl_s=10**12),  # expires in the year 33658: refused, not trusted forever
+        jwt.encode({"customer_id": 2**63, "exp": int(time.time()) + 60}, SECRET, algorithm="HS256"),
+        jwt.encode({"customer_id": 7, "exp": "tomorrow"}, SECRET, algorithm="HS256"),
         _unsigned({"customer_id": 7, "exp": int(time.time()) + 60}),
         jwt.encode({"customer_id": 7}, SECRET, algorithm="HS256"),  # no expiry
         jwt.encode({"customer_id": "7", "exp": int(time.time()) + 60}, SECRET, algorithm="HS256"),
         jwt.encode({"customer_id": True, "exp": int(time.time()) + 60}, SECRET, algorithm="HS256"),
         jwt.encode({"sub": "7", "exp": int(time.time()) + 60}, SECRET, algorithm="HS256"),
     ],
-    ids=["none", "empty", "garbage", "expired", "forged", "tampered", "alg-none", "no-exp",
+    ids=["none", "empty", "garbage", "expired", "forged", "tampered", "far-expiry", "id-above-2^63-1",
+         "exp-not-a-number", "alg-none", "no-exp",
          "string-id", "bool-id", "no-customer"],
 )
 def test_anything_but_a_valid_token_is_anonymous(token):

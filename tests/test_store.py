@@ -106,3 +106,15 @@ def test_conversations_are_private_to_their_customer(sessions):
         conversation_transcript(sessions, start.conversation_id, None)
     with pytest.raises(UnknownCustomer):
         start_turn(sessions, "hi", None, 999, "api", history_turns=6)
+
+
+def test_customer_ids_are_64_bit(sessions):
+    """A shop's own customer ids can be above 2^31 (PostgreSQL's INTEGER): they are stored,
+    found, and a missing one is an unknown customer, not a database error."""
+    big = 2**53 + 12345
+    with sessions.begin() as session:
+        _customer(session, big)
+    start = start_turn(sessions, "where is my order?", None, big, "api", history_turns=6)
+    assert conversation_transcript(sessions, start.conversation_id, big)["messages"][0]["text"] == "where is my order?"
+    with pytest.raises(UnknownCustomer):
+        start_turn(sessions, "hi", None, 2**63 - 1, "api", history_turns=6)

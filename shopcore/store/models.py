@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Date,
     DateTime,
@@ -51,6 +52,11 @@ def new_public_id() -> str:
     return uuid.uuid4().hex
 
 
+# Customer ids are the shop's own, often 64-bit: BIGINT on PostgreSQL. SQLite's INTEGER is
+# already 64-bit (and a primary key must be spelled INTEGER there to be the row id).
+CustomerId = BigInteger().with_variant(Integer(), "sqlite")
+
+
 def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
@@ -77,7 +83,7 @@ class Base(DeclarativeBase):
 class Customer(Base):
     __tablename__ = "customers"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(CustomerId, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(320), unique=True)
     country: Mapped[str] = mapped_column(String(2))
@@ -127,7 +133,7 @@ class Order(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(CustomerId, ForeignKey("customers.id"), index=True)
     status: Mapped[str] = mapped_column(String(20))
     placed_at: Mapped[datetime]
     shipped_at: Mapped[datetime | None]
@@ -171,7 +177,7 @@ class Conversation(Base):
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_public_id)
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(CustomerId, ForeignKey("customers.id"), index=True)
     channel: Mapped[str] = mapped_column(String(20), default="api")
     # bot: the assistant answers; agent: a person took over and the bot stays quiet.
     state: Mapped[str] = mapped_column(String(10), default="bot")
@@ -253,7 +259,7 @@ class RetentionOffer(Base):
     # requests for the same trigger hit this constraint instead of both inserting.
     trigger_key: Mapped[str] = mapped_column(String(200), unique=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(CustomerId, ForeignKey("customers.id"), index=True)
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     rule: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(40))
