@@ -5,6 +5,7 @@
     python -m chatbot migrate      # bring the database schema up to date
     python -m chatbot makemigration "what changed"
     python -m chatbot create-agent NAME     # an agent console account; asks for a password
+    python -m chatbot delete-agent NAME     # remove it; its console logins end at once
     python -m chatbot mint-token CUSTOMER_ID [--ttl SECONDS]   # a shopper token, as a shop backend would
     python -m chatbot models list            # the models the desk can run offline, and which are here
     python -m chatbot models pull NAME       # download, join, verify and convert one (idempotent)
@@ -37,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     agent.add_argument("name")
     agent.add_argument("--password-stdin", action="store_true",
                        help="read the password from standard input instead of prompting")
+    remove = commands.add_parser("delete-agent", help="delete an agent console account and end its logins")
+    remove.add_argument("name")
     mint = commands.add_parser("mint-token", help="sign a shopper token with CHATBOT_SECRET_KEY")
     mint.add_argument("customer_id", type=int)
     mint.add_argument("--ttl", type=int, help="seconds until it expires (CHATBOT_CUSTOMER_TOKEN_TTL_S)")
@@ -54,6 +57,17 @@ def main(argv: list[str] | None = None) -> int:
         return _ask(args, settings)
     if args.command == "create-agent":
         return _create_agent(args, settings)
+    if args.command == "delete-agent":
+        from chatbot.console.accounts import AccountError, delete_agent
+        from shopcore.store.db import make_engine, session_factory
+
+        try:
+            delete_agent(session_factory(make_engine(settings.database_url)), args.name)
+        except AccountError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(f"agent {args.name!r} deleted; their console logins have ended")
+        return 0
     if args.command == "mint-token":
         from chatbot.identity import mint_token
 

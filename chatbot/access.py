@@ -1,6 +1,7 @@
 """Who may call the HTTP API, how often, and with how much: publishable widget keys per
 page origin (enforced with CORS and checked again on the server), rate limits per key and
-per client address, and a bound on request bodies.
+per client address (and per agent name for console logins), a bound on request bodies, and
+how many shopper turns may be in flight at once.
 
 Widget keys are publishable: they sit in the shop's page source, so they identify the shop
 and its allowed origins, never a shopper. Identity comes from the signed customer token.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 import time
 from dataclasses import dataclass
 
@@ -71,14 +73,39 @@ class RateLimits:
         checks = [(limit, "address", address) for limit in self.per_address]
         if key is not None:
             checks += [(limit, "key", key) for limit in self.per_key]
-        for limit, kind, who in checks:
-            if not self.limiter.hit(limit, kind, who):
-                reset_at, _ = self.limiter.get_window_stats(limit, kind, who)
-                retry_after = max(1, math.ceil(reset_at - time.time()))
-                raise HTTPException(
-                    429, f"too many requests from this {kind} (limit {limit}); retry in {retry_after} s",
-                    headers={"Retry-After": str(retry_after)},
-                )
+        _hit(self.limiter, checks)
+
+
+@dataclass
+class LoginLimits:
+    """Console login attempts per client address and per agent name, so neither guessing one
+    agent's password from many addresses nor many names from one address goes fast."""
+
+    limits: list
+    limiter: MovingWindowRateLimiter
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LoginLimits:
+        return cls(parse_many(settings.login_rate_limit),
+                   MovingWindowRateLimiter(storage_from_string(settings.rate_limit_storage)))
+
+    def hit(self, address: str, username: str) -> None:
+        """Count one attempt; raise 429 with Retry-After once a limit is passed."""
+        name = username.strip().casefold()
+        _hit(self.limiter, [(limit, kind, who) for limit in self.limits
+                            for kind, who in (("login address", address), ("login name", name))])
+
+
+def _hit(limiter: MovingWindowRateLimiter, checks: list[tuple]) -> None:
+    for limit, kind, who in checks:
+        if not limiter.hit(limit, kind, who):
+            reset_at, _ = limiter.get_window_stats(limit, kind, who)
+            retry_after = max(1, math.ceil(reset_at - time.time()))
+            raise HTTPException(
+                429, f"too many requests from this {kind.removeprefix('login ')} (limit {limit}); "
+                f"retry in {retry_after} s",
+                headers={"Retry-After": str(retry_after)},
+            )
 
 
 class BodySizeLimit:
@@ -121,3 +148,57 @@ class BodySizeLimit:
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+class TurnSlots:
+    """Shopper turns in flight at once, from the API and the chat page together.
+
+    The model holds CHATBOT_MAX_BATCH answers in its batch and CHATBOT_MAX_QUEUE waiting;
+    a turn beyond that would store the shopper's message, start streaming and only then
+    fail as busy. Taking a slot first lets the desk refuse it up front instead: a 503 with
+    Retry-After before anything is stored or streamed.
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self._used = 0
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TurnSlots:
+        return cls(settings.max_batch + settings.max_queue)
+
+    def take(self) -> Slot | None:
+        """A slot for one turn, or None when all are in use."""
+        with self._lock:
+            if self._used >= self.size:
+                return None
+            self._used += 1
+        return Slot(self)
+
+    def _give_back(self) -> None:
+        with self._lock:
+            self._used -= 1
+
+    @property
+    def in_use(self) -> int:
+        return self._used
+
+
+class Slot:
+    """One taken slot; `release()` gives it back, once however often it is called (a turn's
+    end, its error and its cancellation may all try)."""
+
+    def __init__(self, slots: TurnSlots):
+        self._slots, self._released, self._lock = slots, False, threading.Lock()
+
+    def release(self) -> None:
+        with self._lock:
+            if self._released:
+                return
+            self._released = True
+        self._slots._give_back()
+
+
+def busy_refusal() -> HTTPException:
+    return HTTPException(503, "every answer slot is taken; please retry shortly", headers={"Retry-After": "2"})

@@ -11,6 +11,7 @@ import hmac
 import html
 import threading
 import time
+import weakref
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from functools import partial
@@ -28,13 +29,22 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sse_starlette import EventSourceResponse
 from starlette.middleware.sessions import SessionMiddleware
 
-from chatbot.access import BodySizeLimit, RateLimits, allowed_origins, check_widget_key
+from chatbot.access import (
+    BodySizeLimit,
+    LoginLimits,
+    RateLimits,
+    TurnSlots,
+    allowed_origins,
+    busy_refusal,
+    check_widget_key,
+)
 from chatbot.console.routes import current_agent
 from chatbot.console.routes import router as console_router
 from chatbot.desk import Desk
 from chatbot.errors import DeskError
 from chatbot.identity import customer_from_token
 from chatbot.metrics import (
+    BUSY_REFUSED,
     RATE_LIMITED,
     RequestMetrics,
     metrics_response,
@@ -140,20 +150,29 @@ async def chat(body: ChatBody, request: Request, key: Annotated[str | None, Depe
     customer_id = customer_from_token(body.customer_token, desk.settings.secret_key.get_secret_value(),
                                       desk.settings.customer_token_max_ttl_s)
     streaming = "text/event-stream" in request.headers.get("accept", "")
+    slot = request.app.state.turn_slots.take()
+    if slot is None:  # refused before anything is stored or streamed
+        BUSY_REFUSED.inc()
+        raise busy_refusal()
     cancel = threading.Event()
     chat_request = ChatRequest(body.message, body.conversation_id, customer_id,
                                channel="widget" if key else "api")
     events = observe_turn(turn(chat_request, desk, cancel), "sse" if streaming else "json",
                           started, lambda reply: _tokens(desk, reply.message_id))
+    # The slot is given back when the turn ends, fails or is cancelled, and at the latest
+    # when its events are garbage (a stream the client left before it began).
+    weakref.finalize(events, slot.release)
     limiter = request.app.state.chat_limiter
     try:
         # The first step validates and stores the message; its errors are proper HTTP errors.
         first = await next_event(events, limiter)
         if streaming:
-            return EventSourceResponse(sse_events(events, first, cancel, limiter), ping=15)
+            return EventSourceResponse(sse_events(events, first, cancel, limiter, slot.release), ping=15)
         reply = await run_to_reply(first, events, limiter)
     except DeskError as exc:
+        slot.release()
         raise http_error(exc) from None
+    slot.release()
     return reply.to_json()
 
 
@@ -174,7 +193,7 @@ async def conversation(
     """A conversation with its messages: the shopper's own (by token), or any for an agent."""
     desk = request.app.state.desk
     check_widget_key(request, desk.settings)
-    agent = current_agent(request) is not None
+    agent = await current_agent(request) is not None
     customer_id = customer_from_token(customer_token, desk.settings.secret_key.get_secret_value(),
                                       desk.settings.customer_token_max_ttl_s)
     try:
@@ -282,6 +301,8 @@ def create_app(settings: Settings | None = None, desk: Desk | None = None) -> Fa
                   description="Chat with the shop's assistant; see /widget.js to embed it.")
     app.state.desk = desk
     app.state.rate_limits = RateLimits.from_settings(settings)
+    app.state.login_limits = LoginLimits.from_settings(settings)
+    app.state.turn_slots = TurnSlots.from_settings(settings)
     app.state.chat_limiter = anyio.CapacityLimiter(settings.max_concurrent_chats)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.include_router(router)
@@ -295,7 +316,7 @@ def create_app(settings: Settings | None = None, desk: Desk | None = None) -> Fa
                        allow_methods=["GET", "POST"], allow_credentials=False, max_age=600,
                        allow_headers=["Content-Type", "Accept", "X-Widget-Key", "X-Customer-Token"],
                        expose_headers=["Retry-After"])
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes, prefixes=("/v1/", "/agent"))
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes, prefixes=("/",))  # Gradio's too
     app.add_middleware(RequestMetrics)
     return app
 

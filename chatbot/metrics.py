@@ -28,6 +28,7 @@ TTFT_SECONDS = Histogram("chatbot_time_to_first_token_seconds", "request start t
 TOKENS = Counter("chatbot_generated_tokens_total", "answer tokens generated")
 OFFERS = Counter("chatbot_offers_total", "retention offers made", ["kind"])
 RATE_LIMITED = Counter("chatbot_rate_limited_total", "requests refused with 429")
+BUSY_REFUSED = Counter("chatbot_busy_refused_total", "chat requests refused with 503 before they started: every answer slot taken")
 CHATS_IN_FLIGHT = Gauge("chatbot_chats_in_flight", "chat turns accepted and not yet finished")
 QUEUE_DEPTH = Gauge("chatbot_generation_queue_depth", "answers waiting for a slot in the model's batch")
 GENERATING = Gauge("chatbot_generation_running", "answers being generated in the model's batch")

@@ -53,8 +53,9 @@ async def close_turn(events: Iterator[Event], cancel: threading.Event,
 
 
 async def sse_events(events: Iterator[Event], first: Event, cancel: threading.Event,
-                     limiter: anyio.CapacityLimiter) -> AsyncIterator[ServerSentEvent]:
-    """The turn's events as SSE, starting with the already-fetched first event."""
+                     limiter: anyio.CapacityLimiter, on_end=lambda: None) -> AsyncIterator[ServerSentEvent]:
+    """The turn's events as SSE, starting with the already-fetched first event; `on_end`
+    runs once the turn is closed, however it ended."""
     try:
         event = first
         while event is not END:
@@ -69,6 +70,7 @@ async def sse_events(events: Iterator[Event], first: Event, cancel: threading.Ev
     finally:
         # Runs on normal end (a no-op then) and when the client disconnects (cancellation).
         await close_turn(events, cancel, limiter)
+        on_end()
 
 
 def payload(event: Event) -> tuple[str, dict]:

@@ -8,7 +8,7 @@ demo shop's customers, to try order questions; otherwise every chat here is anon
 from __future__ import annotations
 
 import gradio as gr
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from sqlalchemy import func, select
 
 from chatbot.errors import DeskError
@@ -62,10 +62,18 @@ def demo_customers(app: FastAPI) -> list[tuple[str, int]]:
 def build_ui(app: FastAPI, settings: Settings) -> gr.Blocks:
     """The chat page; the desk is looked up per message, so it may be built after the page."""
 
-    def respond(message: str, history: list, customer_id: int | None, state: dict):
+    def respond(message: str, history: list, customer_id: int | None, state: dict, request: gr.Request):
+        try:  # the same limits as the API's chat route, per client address
+            app.state.rate_limits.hit(request.client.host if request.client else "unknown", None)
+        except HTTPException as exc:
+            raise gr.Error(f"You are sending messages faster than we can answer: please wait "
+                           f"{exc.headers['Retry-After']} s and try again.") from None
         customer_id = (customer_id or None) if settings.demo_sign_in else None
         # A conversation belongs to one shopper: switching who is signed in starts a new one.
         conversation_id = state.get("conversation_id") if state.get("customer_id") == customer_id else None
+        slot = app.state.turn_slots.take()  # the API's answer slots, shared with the page
+        if slot is None:
+            raise gr.Error("Many shoppers are asking at once: please try again in a few seconds.")
         answer = ""
         try:
             for event in turn(ChatRequest(message, conversation_id, customer_id, channel="ui"),
@@ -78,6 +86,8 @@ def build_ui(app: FastAPI, settings: Settings) -> gr.Blocks:
                                                       "customer_id": customer_id}
         except DeskError as exc:
             raise gr.Error(str(exc)) from None
+        finally:
+            slot.release()
 
     with gr.Blocks(title=f"{settings.shop_name} assistant") as demo:
         gr.Markdown(f"## {settings.shop_name} · ask us anything")
@@ -95,5 +105,10 @@ def build_ui(app: FastAPI, settings: Settings) -> gr.Blocks:
 
 
 def mount_ui(app: FastAPI, settings: Settings) -> FastAPI:
-    """Mount the chat page at `/` (after every other route, which therefore wins)."""
-    return gr.mount_gradio_app(app, build_ui(app, settings), path="/")
+    """Mount the chat page at `/` (after every other route, which therefore wins).
+
+    The page takes no files: uploads are capped at the API's body limit, which the app's
+    BodySizeLimit also applies to every Gradio route; messages count against the API's
+    per-address rate limit.
+    """
+    return gr.mount_gradio_app(app, build_ui(app, settings), path="/", max_file_size=settings.max_request_bytes)

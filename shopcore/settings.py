@@ -154,6 +154,9 @@ class Settings(BaseSettings):
     rate_limit_storage: str = Field(
         "memory://", description="`limits` storage URI; redis://host shares counters across processes"
     )
+    login_rate_limit: str = Field(
+        "10/minute;50/hour", description="agent console login attempts per client address and per agent name"
+    )
     max_request_bytes: int = Field(
         65_536, ge=1024, description="largest request body accepted by the API and the console"
     )
@@ -194,7 +197,7 @@ class Settings(BaseSettings):
     def _none_when_empty(cls, value):
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("rate_limit_per_address", "rate_limit_per_key")
+    @field_validator("rate_limit_per_address", "rate_limit_per_key", "login_rate_limit")
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         from limits import parse_many

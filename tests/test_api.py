@@ -223,3 +223,29 @@ def test_a_lone_surrogate_gets_a_json_422_and_is_not_logged(client, caplog):
     assert "unicode" in response.text.lower() and "4111" not in response.text
     assert "4111" not in caplog.text
     assert counts(client) == before
+
+
+def test_when_every_answer_slot_is_taken_a_turn_is_refused_before_it_starts(client):
+    """503 with Retry-After before anything is stored or streamed, never a 200 that fails in
+    the stream; the slots come back as turns end."""
+    slots = client.app.state.turn_slots
+    assert slots.size == client.app.state.desk.settings.max_batch + client.app.state.desk.settings.max_queue
+    taken = [slots.take() for _ in range(slots.size)]
+    assert slots.take() is None
+    before = counts(client)
+    for accept in ("application/json", "text/event-stream"):
+        refused = client.post("/v1/chat", json={"message": "Do you ship to Canada?"}, headers={"Accept": accept})
+        assert refused.status_code == 503 and int(refused.headers["Retry-After"]) >= 1
+        assert refused.headers["content-type"].startswith("application/json")
+    assert counts(client) == before
+    taken.pop().release()
+    with client.stream("POST", "/v1/chat", json={"message": "Do you ship to Canada?"},
+                       headers={"Accept": "text/event-stream"}) as response:
+        assert response.status_code == 200
+        assert [name for name, _ in sse(response.read().decode())][-1] == "done"
+    assert client.post("/v1/chat", json={"message": "And to Mexico?"}).status_code == 200
+    assert slots.in_use == slots.size - 1  # both turns gave their slot back
+    for slot in taken:
+        slot.release()
+        slot.release()  # once only, however often
+    assert slots.in_use == 0

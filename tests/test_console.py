@@ -9,17 +9,17 @@ import subprocess
 import sys
 import time
 from base64 import b64encode
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import itsdangerous
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from chatbot.api import session_secret
-from chatbot.console.accounts import AccountError, authenticate, create_agent
+from chatbot.console.accounts import AccountError, authenticate, create_agent, delete_agent
 from chatbot.identity import mint_token
 from shopcore.settings import REPO_ROOT
-from shopcore.store.models import AgentAccount, AgentAnnotation, Message
+from shopcore.store.models import AgentAccount, AgentAnnotation, AgentSession, Message
 
 PASSWORD = "correct horse battery"
 TOKEN_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -100,16 +100,54 @@ def test_wrong_password_is_refused(client):
 
 
 def test_sessions_expire(agent_client):
-    signer = itsdangerous.TimestampSigner(session_secret(agent_client.app.state.desk.settings))
+    assert agent_client.get("/agent", follow_redirects=False).status_code == 200
+    with agent_client.app.state.desk.sessions.begin() as session:
+        session.execute(update(AgentSession).values(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+    assert agent_client.get("/agent", follow_redirects=False).status_code == 303
 
-    def session_until(expires: float) -> int:
-        login = b64encode(json.dumps({"agent": {"name": "alice", "expires": expires}}).encode())
-        agent_client.cookies.clear()
-        agent_client.cookies.set("shopdesk_agent", signer.sign(login).decode())
-        return agent_client.get("/agent", follow_redirects=False).status_code
 
-    assert session_until(time.time() + 60) == 200
-    assert session_until(time.time() - 1) == 303
+def test_a_forged_session_cookie_opens_nothing(client):
+    """Even signed with the right key, a cookie naming an agent but no login row is refused."""
+    create_agent(client.app.state.desk.sessions, "alice", PASSWORD)
+    signer = itsdangerous.TimestampSigner(session_secret(client.app.state.desk.settings))
+    for login in ({"name": "alice", "expires": time.time() + 600}, {"secret": "guessed"}):
+        client.cookies.set("shopdesk_agent", signer.sign(b64encode(json.dumps({"agent": login}).encode())).decode())
+        assert client.get("/agent", follow_redirects=False).status_code == 303
+
+
+def test_logout_ends_the_login_for_every_copy_of_the_cookie(agent_client):
+    cid = chat(agent_client, "Do you sell tents?", customer_id=12)["conversation_id"]
+    copied = agent_client.cookies.get("shopdesk_agent")
+    assert post_form(agent_client, "/agent/logout", follow_redirects=False).status_code == 303
+    agent_client.cookies.set("shopdesk_agent", copied)  # the attacker's copy
+    assert agent_client.get("/agent", follow_redirects=False).status_code == 303
+    assert agent_client.get(f"/v1/conversations/{cid}").status_code == 404  # not an agent any more
+
+
+def test_a_deleted_agents_cookie_reads_nothing(agent_client):
+    cid = chat(agent_client, "Do you sell tents?", customer_id=12)["conversation_id"]
+    assert agent_client.get(f"/v1/conversations/{cid}").status_code == 200  # an agent reads a customer's
+    delete_agent(agent_client.app.state.desk.sessions, "alice")
+    assert agent_client.get(f"/v1/conversations/{cid}").status_code == 404
+    assert agent_client.get("/agent", follow_redirects=False).status_code == 303
+    with agent_client.app.state.desk.sessions() as session:
+        assert session.scalars(select(AgentSession)).first() is None
+
+
+def test_logins_are_throttled_per_name_and_address(client):
+    create_agent(client.app.state.desk.sessions, "alice", PASSWORD)
+    limit = int(client.app.state.desk.settings.login_rate_limit.split("/")[0])
+    statuses = [log_in(client, f"wrong guess number {i}").status_code for i in range(limit)]
+    assert statuses == [401] * limit
+    throttled = log_in(client)  # even the right password waits now
+    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) >= 1
+    assert "Too many login attempts" in throttled.text
+
+
+@pytest.mark.parametrize("password", ["Password123", "password1234", "qwertyuiop12", "alicealice1"])
+def test_easily_guessed_passwords_are_refused(sessions, password):
+    with pytest.raises(AccountError, match="too easy to guess"):
+        create_agent(sessions, "alice", password)
 
 
 def test_list_filters_by_risk_offer_date_and_text(agent_client):

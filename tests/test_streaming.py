@@ -15,7 +15,8 @@ LONG_ANSWER = 1500
 
 def test_disconnecting_client_stops_generation_and_is_recorded(make_desk, tiny_model):
     desk = make_desk(tiny_model, max_new_tokens=LONG_ANSWER)
-    with serving(create_app(desk=desk)) as url:
+    app = create_app(desk=desk)
+    with serving(app) as url:
         with httpx.Client(timeout=60) as http:
             with http.stream("POST", f"{url}/v1/chat", json={"message": "Tell me about your tents"},
                              headers={"Accept": "text/event-stream"}) as response:
@@ -30,6 +31,9 @@ def test_disconnecting_client_stops_generation_and_is_recorded(make_desk, tiny_m
             with desk.sessions() as session:
                 answer = session.scalars(select(Message).where(Message.role == "assistant")).first()
             time.sleep(0.1)
+        while app.state.turn_slots.in_use and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert app.state.turn_slots.in_use == 0, "the cancelled turn kept its answer slot"
     assert answer is not None, "the cancelled answer was never recorded"
     assert answer.state == "cancelled"
     assert answer.tokens_generated is None or answer.tokens_generated < LONG_ANSWER

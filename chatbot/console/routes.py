@@ -1,8 +1,10 @@
 """The agent console's pages at /agent: login, the filtered conversation list, a transcript
 with its risk chart, and the forms to take over, reply, hand back, correct and export.
 
-Server-rendered with Jinja2 (autoescaped). Logins live in a signed session cookie that
-expires CHATBOT_AGENT_SESSION_MINUTES after login; SameSite=Lax keeps other sites' forms
+Server-rendered with Jinja2 (autoescaped). A login is a row on the server (ended by logout
+or by deleting the agent, console/accounts.py) whose secret rides in a signed session cookie;
+it expires CHATBOT_AGENT_SESSION_MINUTES after login. Logins are rate-limited per address and
+per name (CHATBOT_LOGIN_RATE_LIMIT). SameSite=Lax keeps other sites' forms
 from posting with it, and every form carries the session's CSRF token (console/csrf.py)
 against pages of the same site.
 """
@@ -12,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -22,7 +23,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from chatbot.console.accounts import agent_exists, authenticate
+from chatbot.console.accounts import authenticate, end_session, open_session, session_agent
 from chatbot.console.csrf import csrf_token, require_csrf_token
 from chatbot.console.actions import agent_reply, correct_answer, hand_back, take_over
 from chatbot.console.review import (
@@ -45,20 +46,27 @@ templates.env.globals["csrf_token"] = csrf_token  # {{ csrf_token(request) }} in
 FormChecked = Depends(require_csrf_token)
 
 
-def current_agent(request: Request) -> str | None:
-    """The logged-in agent's name, or None when there is no unexpired login."""
+def _login_secret(request: Request) -> str | None:
     login = request.session.get(SESSION_KEY) if "session" in request.scope else None
-    if not isinstance(login, dict) or login.get("expires", 0) < time.time():
-        if "session" in request.scope:
-            request.session.pop(SESSION_KEY, None)
+    return login.get("secret") if isinstance(login, dict) and isinstance(login.get("secret"), str) else None
+
+
+async def current_agent(request: Request) -> str | None:
+    """The logged-in agent's name, or None: no login, or one that ended, expired or whose
+    account is gone (checked on the server, whatever the cookie says)."""
+    secret = _login_secret(request)
+    if secret is None:
         return None
-    return login.get("name")
+    name = await run_in_threadpool(session_agent, request.app.state.desk.sessions, secret)
+    if name is None:
+        request.session.pop(SESSION_KEY, None)
+    return name
 
 
 async def require_agent(request: Request) -> str:
     """The logged-in agent; anyone else is sent to the login page."""
-    name = current_agent(request)
-    if name is None or not await run_in_threadpool(agent_exists, request.app.state.desk.sessions, name):
+    name = await current_agent(request)
+    if name is None:
         raise HTTPException(303, "login required", headers={"Location": "/agent/login"})
     return name
 
@@ -74,18 +82,30 @@ async def login_page(request: Request):
 @router.post("/login", dependencies=[FormChecked])
 async def login(request: Request, username: Annotated[str, Form(max_length=100)],
                 password: Annotated[str, Form(max_length=1000)]):
-    name = await run_in_threadpool(authenticate, request.app.state.desk.sessions, username, password)
+    address = request.client.host if request.client else "unknown"
+    try:
+        request.app.state.login_limits.hit(address, username)
+    except HTTPException as exc:
+        wait = exc.headers["Retry-After"]
+        return templates.TemplateResponse(request, "login.html",
+                                          {"error": f"Too many login attempts: try again in {wait} s."},
+                                          status_code=429, headers={"Retry-After": wait})
+    desk = request.app.state.desk
+    name = await run_in_threadpool(authenticate, desk.sessions, username, password)
     if name is None:
         return templates.TemplateResponse(request, "login.html", {"error": "Wrong name or password."},
                                           status_code=401)
-    minutes = request.app.state.desk.settings.agent_session_minutes
+    secret = await run_in_threadpool(open_session, desk.sessions, name, desk.settings.agent_session_minutes)
     request.session.clear()  # a fresh session, and so a fresh CSRF token, for each login
-    request.session[SESSION_KEY] = {"name": name, "expires": time.time() + minutes * 60}
+    request.session[SESSION_KEY] = {"secret": secret}
     return RedirectResponse("/agent", status_code=303)
 
 
 @router.post("/logout", dependencies=[FormChecked])
 async def logout(request: Request):
+    secret = _login_secret(request)
+    if secret is not None:
+        await run_in_threadpool(end_session, request.app.state.desk.sessions, secret)
     request.session.clear()
     return RedirectResponse("/agent/login", status_code=303)
 
