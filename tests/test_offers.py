@@ -98,9 +98,15 @@ def _risk(level="low", reasons=(), message_level="low", message_reasons=(), earl
     [
         (_risk(), True, None),
         (
-            _risk("high", message_level="high", message_reasons=["churn:close_account"]),
+            _risk("high", ["failure:order_late"], "high", ["churn:close_account"]),
             True,
             "leaving",
+        ),
+        # Farming: one sentence typed to earn a code, with nothing else behind it.
+        (
+            _risk("high", message_level="high", message_reasons=["churn:close_account", "churn:leaving"]),
+            True,
+            None,
         ),
         # Begging: a threat to leave made to get a discount is not a reason to give one.
         (
@@ -151,6 +157,7 @@ def _risk(level="low", reasons=(), message_level="low", message_reasons=(), earl
     ids=[
         "calm",
         "leaving",
+        "leaving-bare",
         "begging-threat",
         "begging-angry",
         "angry-after-failure",
@@ -175,7 +182,7 @@ def test_codes_are_unguessable_and_distinct():
     assert len(code[3:].replace("-", "")) == 12
 
 
-def _conversation(sessions, customer_id=None, reasons=("churn:close_account",), level="high"):
+def _conversation(sessions, customer_id=None, reasons=("failure:order_late", "churn:close_account"), level="high"):
     """A stored shopper message with a stored risk score, as steps 1 and 2 leave them."""
     with sessions.begin() as session:
         if customer_id is not None and session.get(Customer, customer_id) is None:
@@ -241,7 +248,7 @@ def test_twenty_racing_requests_record_exactly_one_offer(sessions, policy):
         "leaving",
         f"offer:{start.conversation_id}",
     )
-    assert row.reasons == ["churn:close_account"] and row.message_id == start.message_id
+    assert row.reasons == ["failure:order_late", "churn:close_account"] and row.message_id == start.message_id
 
 
 def test_per_customer_cap_and_monthly_budget(sessions, policy):

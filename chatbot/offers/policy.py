@@ -62,6 +62,9 @@ class Condition(_Strict):
     earlier_reasons: list[str] = Field(default_factory=list)
     message_reasons: list[str] = Field(default_factory=list)
     unless: list[str] = Field(default_factory=list)
+    # Kinds of signal (the part before ':': churn, anger, failure, order, value, ...) the
+    # conversation shows, this message included: one line typed to earn a code is one kind.
+    min_signals: int = Field(0, ge=0, le=10)
 
 
 class Rule(_Strict):
@@ -149,7 +152,13 @@ def matches(when: Condition, risk: TurnRisk) -> bool:
         and (not when.earlier_reasons or _any(risk.earlier_reasons, when.earlier_reasons))
         and (not when.message_reasons or _any(risk.message_reasons, when.message_reasons))
         and not _any(risk.message_reasons, when.unless)
+        and signal_kinds(risk.reasons) >= when.min_signals
     )
+
+
+def signal_kinds(reasons: tuple[str, ...]) -> int:
+    """How many kinds of signal the reasons show ('churn:leaving' and 'churn:close_account' are one)."""
+    return len({reason.split(":", 1)[0] for reason in reasons})
 
 
 def _at_least(level: str, minimum: str | None) -> bool:
