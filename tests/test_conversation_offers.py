@@ -17,9 +17,10 @@ def _offers(sessions) -> int:
 
 def test_an_offer_is_made_once_in_words_from_the_record(make_desk, tiny_model):
     desk = make_desk(tiny_model, max_new_tokens=8)
-    events = list(
-        turn(ChatRequest("Please close my account, I won't be back.", customer_id=12), desk)
-    )
+    first = reply(ChatRequest("My last two orders were both late.", customer_id=12), desk)
+    assert first.offer is None
+    events = list(turn(ChatRequest("Please close my account, I won't be back.", first.conversation_id, 12),
+                       desk))
     risk = next(e.risk for e in events if isinstance(e, RiskEvent))
     offer = next(e.offer for e in events if isinstance(e, OfferEvent))
     result = events[-1].reply
@@ -28,9 +29,7 @@ def test_an_offer_is_made_once_in_words_from_the_record(make_desk, tiny_model):
     with desk.sessions() as session:
         row = session.scalar(select(RetentionOffer))
         stored = session.get(Message, result.message_id)
-        scored = session.scalar(
-            select(RiskScore).where(RiskScore.conversation_id == result.conversation_id)
-        )
+        scored = session.scalar(select(RiskScore).where(RiskScore.message_id == stored.reply_to_id))
     assert result.offer == offer and offer.code == row.code and row.customer_id == 12
     assert offer.code in result.answer and offer.code in stored.text
     assert f"{float(row.value):g}%" in result.answer and row.terms in result.answer
@@ -43,6 +42,15 @@ def test_an_offer_is_made_once_in_words_from_the_record(make_desk, tiny_model):
         ChatRequest("Seriously, close it. I'm done with you.", result.conversation_id, 12), desk
     )
     assert again.offer is None and again.risk.level == "high" and _offers(desk.sessions) == 1
+
+
+def test_a_bare_cancellation_earns_no_code(make_desk, tiny_model):
+    """One kind of signal (churn) is the easiest code to farm; customer 12 has no late order
+    and is not a high-value customer, so nothing else speaks for an offer."""
+    desk = make_desk(tiny_model, max_new_tokens=8)
+    result = reply(ChatRequest("I'm closing my account.", customer_id=12), desk)
+    assert result.risk.level == "high" and "churn:close_account" in result.risk.reasons
+    assert result.offer is None and _offers(desk.sessions) == 0
 
 
 @pytest.mark.parametrize(

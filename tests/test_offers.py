@@ -104,7 +104,8 @@ def _risk(level="low", reasons=(), message_level="low", message_reasons=(), earl
         ),
         # Farming: one sentence typed to earn a code, with nothing else behind it.
         (
-            _risk("high", message_level="high", message_reasons=["churn:close_account", "churn:leaving"]),
+            _risk("high", message_level="high",
+                  message_reasons=["sentiment:negative", "churn:close_account", "churn:leaving"]),
             True,
             None,
         ),

@@ -62,8 +62,8 @@ class Condition(_Strict):
     earlier_reasons: list[str] = Field(default_factory=list)
     message_reasons: list[str] = Field(default_factory=list)
     unless: list[str] = Field(default_factory=list)
-    # Kinds of signal (the part before ':': churn, anger, failure, order, value, ...) the
-    # conversation shows, this message included: one line typed to earn a code is one kind.
+    # Kinds of signal (the part before ':', among the policy's signal_kinds) the conversation
+    # shows, this message included: one line typed to earn a code is one kind.
     min_signals: int = Field(0, ge=0, le=10)
 
 
@@ -92,6 +92,10 @@ class Policy(_Strict):
     budget: Budget
     expiry_days: int = Field(ge=1)
     never_when: list[str] = Field(default_factory=list)
+    # What min_signals counts. Not the message's tone (sentiment:*), which restates the
+    # sentence it came from, nor asking for a deal or being reassured.
+    signal_kinds: list[str] = Field(
+        default_factory=lambda: ["churn", "competitor", "anger", "failure", "order", "value", "legal"])
     offers: dict[str, OfferSpec]
     rules: list[Rule]
 
@@ -138,12 +142,12 @@ def choose(policy: Policy, risk: TurnRisk, *, signed_in: bool) -> Rule | None:
     for rule in policy.rules:
         if policy.offers[rule.offer].kind != HANDOFF and not codes_allowed:
             continue
-        if matches(rule.when, risk):
+        if matches(rule.when, risk, policy.signal_kinds):
             return rule
     return None
 
 
-def matches(when: Condition, risk: TurnRisk) -> bool:
+def matches(when: Condition, risk: TurnRisk, signal_kinds: list[str]) -> bool:
     """Whether every condition of a rule holds for this turn."""
     return (
         _at_least(risk.level, when.level)
@@ -152,13 +156,13 @@ def matches(when: Condition, risk: TurnRisk) -> bool:
         and (not when.earlier_reasons or _any(risk.earlier_reasons, when.earlier_reasons))
         and (not when.message_reasons or _any(risk.message_reasons, when.message_reasons))
         and not _any(risk.message_reasons, when.unless)
-        and signal_kinds(risk.reasons) >= when.min_signals
+        and signals(risk.reasons + risk.earlier_reasons, signal_kinds) >= when.min_signals
     )
 
 
-def signal_kinds(reasons: tuple[str, ...]) -> int:
-    """How many kinds of signal the reasons show ('churn:leaving' and 'churn:close_account' are one)."""
-    return len({reason.split(":", 1)[0] for reason in reasons})
+def signals(reasons: tuple[str, ...], kinds: list[str]) -> int:
+    """How many of `kinds` the reasons show ('churn:leaving' and 'churn:close_account' are one)."""
+    return len({reason.split(":", 1)[0] for reason in reasons} & set(kinds))
 
 
 def _at_least(level: str, minimum: str | None) -> bool:

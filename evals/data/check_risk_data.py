@@ -55,7 +55,7 @@ EXPECTATIONS = {
     "offer_begging": (False, False),
     "injection": (False, False),
     "escalating": (True, False),
-    "cancellation": (True, False),
+    "cancellation": (None, False),  # an offer only with a second kind of signal (offers policy min_signals)
     "lost_parcel": (True, False),
     "high_value_angry": (True, False),
     "legal": (False, True),
@@ -195,7 +195,8 @@ def check_conversations(rows, errors):
             if not isinstance(c[key], bool):
                 errors.append(f"{at}: {key} must be true/false")
         offer, handoff = EXPECTATIONS[c["kind"]]
-        if c["expect_offer"] is not offer or c["expect_handoff"] is not handoff:
+        if (offer is not None and c["expect_offer"] is not offer) or (
+                handoff is not None and c["expect_handoff"] is not handoff):
             errors.append(f"{at}: kind {c['kind']} expects offer={offer} handoff={handoff}")
         for key, flag in (("offer_turn", "expect_offer"), ("handoff_turn", "expect_handoff")):
             if key in c:
