@@ -1,3 +1,3 @@
 """The shop customer-service desk."""
 
-import shopcore  # noqa: F401  (sets the one-thread OpenMP default before torch loads)
+import shopcore  # noqa: F401  (sets the OpenMP defaults before torch loads)

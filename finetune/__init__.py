@@ -6,3 +6,5 @@
     python -m finetune use NAME # serve NAME (or `none`); a running service switches without a restart
     python -m finetune merge NAME DIR   # the base model with NAME merged in, for export
 """
+
+import shopcore  # noqa: F401  (sets the OpenMP defaults before torch loads)
