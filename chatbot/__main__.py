@@ -6,6 +6,9 @@
     python -m chatbot makemigration "what changed"
     python -m chatbot create-agent NAME     # an agent console account; asks for a password
     python -m chatbot delete-agent NAME     # remove it; its console logins end at once
+    python -m chatbot customer export|delete ID   # one customer's data, as JSON / deleted
+    python -m chatbot retention              # delete conversations older than CHATBOT_RETENTION_DAYS
+    python -m chatbot audit [--limit N]      # who did what to shoppers' data, newest first
     python -m chatbot mint-token CUSTOMER_ID [--ttl SECONDS]   # a shopper token, as a shop backend would
     python -m chatbot models list            # the models the desk can run offline, and which are here
     python -m chatbot models pull NAME       # download, join, verify and convert one (idempotent)
@@ -40,6 +43,13 @@ def main(argv: list[str] | None = None) -> int:
                        help="read the password from standard input instead of prompting")
     remove = commands.add_parser("delete-agent", help="delete an agent console account and end its logins")
     remove.add_argument("name")
+    customer = commands.add_parser("customer", help="export or delete one customer's data")
+    customer.add_argument("action", choices=["export", "delete"])
+    customer.add_argument("customer_id", type=int)
+    customer.add_argument("--yes", action="store_true", help="delete without asking for the id again")
+    commands.add_parser("retention", help="delete conversations older than CHATBOT_RETENTION_DAYS")
+    audit = commands.add_parser("audit", help="the audit log, newest first")
+    audit.add_argument("--limit", type=int, default=50)
     mint = commands.add_parser("mint-token", help="sign a shopper token with CHATBOT_SECRET_KEY")
     mint.add_argument("customer_id", type=int)
     mint.add_argument("--ttl", type=int, help="seconds until it expires (CHATBOT_CUSTOMER_TOKEN_TTL_S)")
@@ -68,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"agent {args.name!r} deleted; their console logins have ended")
         return 0
+    if args.command in ("customer", "retention", "audit"):
+        return _data(args, settings)
     if args.command == "mint-token":
         from chatbot.identity import mint_token
 
@@ -117,6 +129,42 @@ def _models(args, settings) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"{args.name}: ready in {path}")
+    return 0
+
+
+def _data(args, settings) -> int:
+    """customer export|delete ID, retention, audit: reads and deletions of shoppers' data."""
+    import getpass
+
+    from chatbot.audit import recent
+    from chatbot.customer_data import delete_customer, delete_old_conversations, export_customer
+    from chatbot.errors import DeskError
+    from shopcore.store.db import make_engine, session_factory
+
+    sessions = session_factory(make_engine(settings.database_url))
+    actor = f"cli:{getpass.getuser()}"
+    try:
+        if args.command == "audit":
+            for event in recent(sessions, args.limit):
+                print(json.dumps(event, ensure_ascii=False))
+        elif args.command == "retention":
+            if not settings.retention_days:
+                print("CHATBOT_RETENTION_DAYS is 0: conversations are kept")
+                return 0
+            print(f"deleted {delete_old_conversations(sessions, settings.retention_days)} conversation(s) older "
+                  f"than {settings.retention_days} days")
+        elif args.action == "export":
+            print(json.dumps(export_customer(sessions, args.customer_id, actor), ensure_ascii=False, indent=2))
+        else:
+            if not args.yes and input(f"type {args.customer_id} to delete all of this customer's data: ").strip() \
+                    != str(args.customer_id):
+                print("nothing deleted", file=sys.stderr)
+                return 1
+            counts = delete_customer(sessions, args.customer_id, actor)
+            print("deleted " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+    except DeskError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

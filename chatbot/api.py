@@ -6,9 +6,11 @@ Routes call the pipeline directly; domain errors become HTTP errors here and now
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import html
+import logging
 import threading
 import time
 import weakref
@@ -26,6 +28,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sse_starlette import EventSourceResponse
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -55,12 +59,15 @@ from chatbot.offers.lifecycle import redeem_offer
 from chatbot.pipeline import turn
 from shopcore.schemas import ChatRequest
 from shopcore.settings import Settings, get_settings
-from chatbot.conversations import conversation_transcript
+from chatbot.conversations import close_interrupted_turns, conversation_transcript
+from chatbot.customer_data import delete_customer, delete_old_conversations, export_customer
 from shopcore.store.models import Message
 from chatbot.streaming import next_event, run_to_reply, sse_events
 from chatbot.ui import mount_ui
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+DATABASE_RETRY_AFTER_S = 5
+log = logging.getLogger(__name__)
 CONVERSATION_ID = r"^[0-9a-f]{32}$"
 router = APIRouter()
 
@@ -243,9 +250,68 @@ async def widget_script() -> FileResponse:
                         headers={"Cache-Control": "public, max-age=300"})
 
 
+def backend(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+    """The shop's backend, by CHATBOT_BACKEND_API_KEY as a bearer token; the routes are off without one."""
+    key = request.app.state.desk.settings.backend_api_key.get_secret_value()
+    if not key:
+        raise HTTPException(404, "customer data endpoints are off: set CHATBOT_BACKEND_API_KEY")
+    scheme, _, sent = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(sent.encode(), key.encode()):
+        raise HTTPException(401, "a valid backend key is required", headers={"WWW-Authenticate": "Bearer"})
+
+
+@router.get("/v1/customers/{customer_id}/data", dependencies=[Depends(backend)],
+            responses={401: {"description": "no or wrong backend key"}, 404: {"description": "no such customer"}})
+async def customer_export(request: Request, customer_id: Annotated[int, PathParam(ge=1, le=2**63 - 1)]) -> dict:
+    """Everything the desk holds about one customer (for a data-access request)."""
+    try:
+        return await run_in_threadpool(export_customer, request.app.state.desk.sessions, customer_id, "backend")
+    except DeskError as exc:
+        raise http_error(exc) from None
+
+
+@router.delete("/v1/customers/{customer_id}/data", dependencies=[Depends(backend)],
+               responses={401: {"description": "no or wrong backend key"}, 404: {"description": "no such customer"}})
+async def customer_delete(request: Request, customer_id: Annotated[int, PathParam(ge=1, le=2**63 - 1)]) -> dict:
+    """Delete one customer's conversations, offers, orders and profile (for an erasure request)."""
+    try:
+        deleted = await run_in_threadpool(delete_customer, request.app.state.desk.sessions, customer_id, "backend")
+    except DeskError as exc:
+        raise http_error(exc) from None
+    return {"deleted": deleted}
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    """Readiness: 200 when the database answers and the model can take a turn, else 503
+    (with Retry-After) naming what is not ready. A load balancer sends shoppers elsewhere."""
+    desk = request.app.state.desk
+    checks = {"database": await run_in_threadpool(_database_answers, desk.sessions),
+              "model": "ok" if getattr(desk.generator, "ready", True) else "not running"}
+    ready = all(value == "ok" for value in checks.values())
+    return JSONResponse({"status": "ready" if ready else "not ready", **checks}, status_code=200 if ready else 503,
+                        headers=None if ready else {"Retry-After": str(DATABASE_RETRY_AFTER_S)})
+
+
+def _database_answers(sessions) -> str:
+    try:
+        with sessions() as session:
+            session.execute(text("SELECT 1"))
+        return "ok"
+    except SQLAlchemyError as exc:
+        return f"unreachable ({type(exc).__name__})"
+
+
+async def store_unreachable(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+    """The store failed (unreachable, timed out): 503 with Retry-After, without details."""
+    log.error("database error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return JSONResponse({"detail": "the desk cannot reach its database; please retry shortly"}, status_code=503,
+                        headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)})
+
+
 @router.get("/healthz")
 async def healthz(request: Request) -> dict:
-    """Liveness and what is loaded."""
+    """Liveness (the process answers) and what is loaded; /readyz says whether it can serve."""
     desk = request.app.state.desk
     return {"status": "ok", "model": desk.generator.model_id,
             "adapter": desk.generator.adapter_version, "chunks": len(desk.retriever.index.chunks)}
@@ -284,6 +350,13 @@ def create_app(settings: Settings | None = None, desk: Desk | None = None) -> Fa
             from chatbot.desk import build_desk
 
             app.state.desk = await run_in_threadpool(build_desk, settings)
+            closed = await run_in_threadpool(close_interrupted_turns, app.state.desk.sessions,
+                                             settings.interrupted_turn_s)
+            if closed:
+                log.warning("closed %d shopper turn(s) interrupted by the last stop", closed)
+        retention = None
+        if built_here and settings.retention_days:
+            retention = asyncio.create_task(_retention(app.state.desk.sessions, settings.retention_days))
         watch_queue(app.state.desk.generator)
         adapters = None
         if built_here and hasattr(app.state.desk.generator, "swap_model"):
@@ -291,6 +364,8 @@ def create_app(settings: Settings | None = None, desk: Desk | None = None) -> Fa
 
             adapters = AdapterWatch(app.state.desk.generator, settings).start()
         yield
+        if retention is not None:
+            retention.cancel()
         if adapters is not None:
             adapters.close()
         close = getattr(app.state.desk.generator, "close", None)
@@ -305,6 +380,8 @@ def create_app(settings: Settings | None = None, desk: Desk | None = None) -> Fa
     app.state.turn_slots = TurnSlots.from_settings(settings)
     app.state.chat_limiter = anyio.CapacityLimiter(settings.max_concurrent_chats)
     app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(OperationalError, store_unreachable)
+    app.add_exception_handler(InterfaceError, store_unreachable)
     app.include_router(router)
     app.include_router(console_router)
     mount_ui(app, settings)
@@ -334,6 +411,18 @@ async def invalid_request(request: Request, exc: RequestValidationError) -> JSON
 
 def _encodable(part: object) -> object:
     return part.encode("utf-8", "backslashreplace").decode() if isinstance(part, str) else part
+
+
+async def _retention(sessions, days: int) -> None:
+    """Delete conversations past CHATBOT_RETENTION_DAYS now and every hour while serving."""
+    while True:
+        try:
+            deleted = await run_in_threadpool(delete_old_conversations, sessions, days)
+            if deleted:
+                log.info("retention: deleted %d conversation(s) older than %d days", deleted, days)
+        except SQLAlchemyError as exc:
+            log.error("retention sweep failed: %s; trying again in an hour", type(exc).__name__)
+        await asyncio.sleep(3600)
 
 
 def session_secret(settings: Settings) -> str:

@@ -1,15 +1,19 @@
 """Reads and writes of conversations and their messages, each in its own short transaction.
 
-The shopper's message is committed before any answering starts, and every answer attempt
-ends in a stored assistant message (ok, error or cancelled), so a transcript has no holes.
+The shopper's message is committed before any answering starts (state "pending" while the
+bot owes it an answer), and every answer attempt ends in a stored assistant message (ok,
+error or cancelled) that marks it answered, so a transcript has no holes. A process killed
+mid-turn leaves pending messages; the next start closes them with an honest error record
+(`close_interrupted_turns`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from chatbot.errors import ConversationNotFound, UnknownCustomer
@@ -44,7 +48,9 @@ def start_turn(
         else:
             conversation = _owned(session, conversation_id, customer_id)
         history = _history(session, conversation.id, history_turns)
-        message = Message(conversation_id=conversation.id, role="user", text=text)
+        # Pending while the bot owes it an answer; a message to a person is simply stored.
+        message = Message(conversation_id=conversation.id, role="user", text=text,
+                          state="pending" if conversation.state == "bot" else "ok")
         session.add(message)
         conversation.updated_at = utcnow()
         session.flush()
@@ -111,8 +117,28 @@ def record_answer(
             guardrail=guardrail,
         )
         session.add(message)
+        session.execute(update(Message).where(Message.id == reply_to_id, Message.state == "pending")
+                        .values(state="ok"))
         session.flush()
         return message.id
+
+
+INTERRUPTED = ("Sorry, we were interrupted before we could answer this. "
+               "Please send your question again.")
+
+
+def close_interrupted_turns(sessions: sessionmaker[Session], older_than_s: float = 0) -> int:
+    """Give every shopper message still waiting for the bot, older than `older_than_s`, an
+    error answer saying it was interrupted; return how many. Run when the service starts:
+    a turn in flight when the process died has no other way to end."""
+    cutoff = utcnow() - timedelta(seconds=older_than_s)
+    with sessions() as session:
+        waiting = session.execute(select(Message.id, Message.conversation_id).where(
+            Message.role == "user", Message.state == "pending", Message.created_at <= cutoff)).all()
+    for message_id, conversation_id in waiting:
+        record_answer(sessions, conversation_id, message_id, INTERRUPTED, state="error",
+                      error="interrupted: the service stopped before this turn ended")
+    return len(waiting)
 
 
 def conversation_transcript(

@@ -17,6 +17,7 @@ from chatbot.desk import Desk
 from chatbot.errors import Busy, InvalidMessage
 from chatbot.offers.ledger import make_offer
 from chatbot.offers.wording import describe
+from chatbot.privacy import mask
 from chatbot.prompt import Prompt, build_prompt
 from chatbot.risk.scoring import score_turn
 from shopcore.schemas import (
@@ -45,7 +46,9 @@ def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None
     text = validate_message(request.text, settings.max_message_chars)
     cancel = cancel or threading.Event()
 
-    # 1. Load the conversation and who the shopper is; the message is stored before answering.
+    # 1. Load the conversation and who the shopper is; the message is stored before answering,
+    #    with card numbers and other personal data masked (the raw text is never written).
+    text = mask(text, settings)
     start = start_turn(desk.sessions, text, request.conversation_id, request.customer_id,
                        request.channel, settings.history_turns)
     if start.state != "bot":  # a person has taken this conversation over

@@ -5,6 +5,7 @@ from evals.finetune import finetune_suite
 from evals.latency import latency_suite
 from evals.load import load_suite
 from evals.offers import offers_suite
+from evals.resilience import resilience_suite
 from evals.retrieval import retrieval_suite
 from evals.retrieval_bench import retrieval_bench_suite
 from evals.risk import risk_suite
@@ -20,4 +21,5 @@ SUITES = {
     "load": load_suite,
     "finetune": finetune_suite,
     "second_shop": second_shop_suite,
+    "resilience": resilience_suite,
 }

@@ -22,7 +22,7 @@ DEV_SECRET = "dev-only-change-me-dev-only-change-me"  # 32+ bytes, as HS256 want
 MIN_SECRET_BYTES = 32  # HS256 keys at least as long as the hash (RFC 7518, 3.2)
 MIN_SECRET_DISTINCT_CHARS = 10  # 'aaaa…' or '12121212…' are long but guessable
 # Fields whose values never appear in an error message; a database URL shows without its password.
-SECRET_FIELDS = ("secret_key", "openai_api_key")
+SECRET_FIELDS = ("secret_key", "openai_api_key", "backend_api_key")
 
 
 class SettingsError(Exception):
@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     )
     database_url: str = Field(
         "", description="SQLAlchemy URL; empty means a SQLite file in CHATBOT_HOME"
+    )
+    database_timeout_s: float = Field(
+        2.0, gt=0, le=60, description="the served desk gives up on an unreachable PostgreSQL after this long "
+        "(connect, pool wait, network writes; statements get ten times as long) and answers 503"
     )
     model: str = Field(
         DEFAULT_MODEL,
@@ -98,6 +102,14 @@ class Settings(BaseSettings):
     secret_key: SecretStr = Field(
         SecretStr(DEV_SECRET), description="HMAC secret shared with the shop's backend for shopper tokens"
     )
+    backend_api_key: SecretStr = Field(
+        SecretStr(""), description="bearer key the shop's backend uses to export or delete a customer's data "
+        "(/v1/customers/{id}/data); empty: those endpoints are off"
+    )
+    retention_days: int = Field(
+        0, ge=0, le=36500, description="delete conversations whose last message is older than this many days "
+        "(checked at start and hourly); 0 keeps them"
+    )
     shop_name: str = Field("Ridgeline Outfitters", description="the shop the assistant speaks for")
     shop_tone: str = Field(
         "friendly, concise and practical", description="how the assistant should sound"
@@ -125,6 +137,13 @@ class Settings(BaseSettings):
     history_turns: int = Field(6, ge=0, le=50, description="earlier messages kept in the prompt")
     max_message_chars: int = Field(
         4000, ge=1, le=100_000, description="longest shopper message accepted"
+    )
+    pii_mask_emails: bool = Field(
+        True, description="mask e-mail addresses in shopper messages before they are stored or shown to a model"
+    )
+    pii_patterns: dict[str, str] = Field(
+        {}, description="more personal data to mask before storage: JSON object of label -> regular expression "
+        "(card numbers and security codes are always masked)"
     )
     risk_cues: Path = Field(
         REPO_ROOT / "chatbot" / "risk" / "cues.yaml",
@@ -159,6 +178,11 @@ class Settings(BaseSettings):
     )
     max_request_bytes: int = Field(
         65_536, ge=1024, description="largest request body accepted by the API and the console"
+    )
+    interrupted_turn_s: float = Field(
+        0, ge=0, description="at start, shopper turns still waiting for an answer for longer than this are "
+        "closed with an 'interrupted' error record; with several server processes on one database, set it "
+        "above the longest turn so one process's start does not close another's turns"
     )
     max_concurrent_chats: int = Field(
         64, ge=1, description="chat turns run at once; more wait their turn (threads, not the model)"
@@ -197,6 +221,21 @@ class Settings(BaseSettings):
     def _none_when_empty(cls, value):
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("pii_patterns")
+    @classmethod
+    def _patterns_compile(cls, patterns: dict[str, str]) -> dict[str, str]:
+        import re
+
+        for label, regex in patterns.items():
+            if not re.fullmatch(r"[a-z][a-z0-9 _-]{0,30}", label):
+                raise ValueError(f"label {label!r} must be 1-31 lowercase letters, digits, spaces, _ or -")
+            try:
+                if re.compile(regex).match(""):
+                    raise ValueError(f"the pattern for {label!r} matches the empty string")
+            except re.error as exc:
+                raise ValueError(f"the pattern for {label!r} is not a regular expression: {exc}") from None
+        return patterns
+
     @field_validator("rate_limit_per_address", "rate_limit_per_key", "login_rate_limit")
     @classmethod
     def _rate_limit(cls, value: str) -> str:
@@ -221,6 +260,8 @@ class Settings(BaseSettings):
                              "the desk would refuse the tokens it mints")
         if self.env == "production":
             _check_production_secret(self.secret_key.get_secret_value())
+        if self.backend_api_key.get_secret_value() and _weak(self.backend_api_key.get_secret_value()):
+            raise ValueError(f"CHATBOT_BACKEND_API_KEY is too weak: use at least {MIN_SECRET_BYTES} random bytes")
         if self.demo_sign_in is None:
             self.demo_sign_in = self.env == "dev"
         return self
@@ -230,11 +271,15 @@ def _check_production_secret(secret: str) -> None:
     """Refuse a secret that lets anyone forge shopper tokens or console cookies."""
     if secret == DEV_SECRET:
         raise ValueError("CHATBOT_SECRET_KEY must be set to a real secret in production")
-    if len(secret.encode()) < MIN_SECRET_BYTES or len(set(secret)) < MIN_SECRET_DISTINCT_CHARS:
+    if _weak(secret):
         raise ValueError(
             f"CHATBOT_SECRET_KEY is too weak for production: use at least {MIN_SECRET_BYTES} random bytes, "
             "e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'"
         )
+
+
+def _weak(secret: str) -> bool:
+    return len(secret.encode()) < MIN_SECRET_BYTES or len(set(secret)) < MIN_SECRET_DISTINCT_CHARS
 
 
 def _shown(field: str, value) -> str:

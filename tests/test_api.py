@@ -11,6 +11,10 @@ from chatbot.identity import mint_token
 from shopcore.store.models import Conversation, Message
 
 
+# Leaving, and why: two kinds of signal, as the default offer policy asks before a code.
+LEAVING = "My order is late again. Please close my account, I won't be back."
+
+
 def sse(body: str) -> list[tuple[str, dict]]:
     """Parse a text/event-stream body into (event, data) pairs."""
     events = []
@@ -183,7 +187,7 @@ def test_agent_console_requires_login(client):
 def test_sse_streams_risk_and_a_retention_offer(client):
     token = mint_token(12, client.app.state.desk.settings.secret_key.get_secret_value())
     with client.stream("POST", "/v1/chat", headers={"Accept": "text/event-stream"}, json={
-            "message": "Please close my account, I won't be back.", "customer_token": token}) as response:
+            "message": LEAVING, "customer_token": token}) as response:
         events = sse(response.read().decode())
     risk = next(data for name, data in events if name == "risk")
     offer = next(data for name, data in events if name == "offer")
@@ -196,8 +200,7 @@ def test_sse_streams_risk_and_a_retention_offer(client):
 def test_redeem_an_offer_once_and_only_as_its_customer(client):
     secret = client.app.state.desk.settings.secret_key.get_secret_value()
     mine = mint_token(12, secret)
-    made = client.post("/v1/chat", json={"message": "Please close my account, I won't be back.",
-                                         "customer_token": mine}).json()
+    made = client.post("/v1/chat", json={"message": LEAVING, "customer_token": mine}).json()
     code = made["offer"]["code"]
 
     def redeem(token, **extra):

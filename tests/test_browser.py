@@ -180,7 +180,7 @@ def test_chat_page_answers_with_sources_and_signs_in_a_demo_customer_for_offers(
 
     page.get_by_label("Sign in as a demo customer").click()  # a signed-in shopper who is leaving
     page.get_by_role("option").nth(2).click()
-    box.fill("Please close my account, I won't be back.")
+    box.fill("My order is late again. Please close my account, I won't be back.")
     box.press("Enter")
     page.get_by_text("Code:").last.wait_for(timeout=TIMEOUT_MS)  # the offer card
     with desk_site["desk"].sessions() as session:

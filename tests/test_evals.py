@@ -1,6 +1,5 @@
 """The eval harness: metrics on hand-worked examples, and the report it writes."""
 
-import json
 
 import pytest
 

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from chatbot.errors import InvalidMessage, UnknownCustomer
 from chatbot.pipeline import APOLOGY, reply, turn
-from shopcore.schemas import ChatRequest, DoneEvent, RiskEvent, SourcesEvent, TokenEvent
+from shopcore.schemas import ChatRequest, RiskEvent, SourcesEvent, TokenEvent
 from shopcore.store.models import Conversation, Message
 
 

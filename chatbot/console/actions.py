@@ -1,12 +1,14 @@
 """What an agent does to a conversation: take it over from the bot (the pipeline then stays
 quiet), reply to the shopper as a person, hand it back, and correct a bot answer so the
-correction lands in the next fine-tuning set (finetune/ reads AgentAnnotation).
+correction lands in the next fine-tuning set (finetune/ reads AgentAnnotation). Each action
+is written to the audit log in the same transaction as the action.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from chatbot import audit
 from chatbot.errors import ConversationNotFound, DeskError, InvalidMessage
 from shopcore.store.db import transaction
 from shopcore.store.models import AgentAnnotation, Conversation, Message, utcnow
@@ -20,21 +22,22 @@ class NotABotAnswer(DeskError):
     status = 422
 
 
-def take_over(sessions: sessionmaker[Session], conversation_id: str) -> None:
+def take_over(sessions: sessionmaker[Session], conversation_id: str, agent: str) -> None:
     """A person answers this conversation from now on; the bot stops."""
-    _set_state(sessions, conversation_id, "agent")
+    _set_state(sessions, conversation_id, "agent", agent, "take_over")
 
 
-def hand_back(sessions: sessionmaker[Session], conversation_id: str) -> None:
+def hand_back(sessions: sessionmaker[Session], conversation_id: str, agent: str) -> None:
     """The bot answers this conversation again."""
-    _set_state(sessions, conversation_id, "bot")
+    _set_state(sessions, conversation_id, "bot", agent, "hand_back")
 
 
-def _set_state(sessions: sessionmaker[Session], conversation_id: str, state: str) -> None:
+def _set_state(sessions: sessionmaker[Session], conversation_id: str, state: str, agent: str, action: str) -> None:
     with transaction(sessions) as session:
         conversation = _conversation(session, conversation_id)
         conversation.state = state
         conversation.updated_at = utcnow()
+        audit.note(session, audit.agent(agent), action, conversation_id=conversation_id)
 
 
 def agent_reply(sessions: sessionmaker[Session], conversation_id: str, agent: str, text: str) -> int:
@@ -48,6 +51,7 @@ def agent_reply(sessions: sessionmaker[Session], conversation_id: str, agent: st
         message = Message(conversation_id=conversation_id, role="agent", text=text, agent=agent)
         session.add(message)
         session.flush()
+        audit.note(session, audit.agent(agent), "reply", conversation_id=conversation_id, message_id=message.id)
         return message.id
 
 
@@ -63,6 +67,7 @@ def correct_answer(sessions: sessionmaker[Session], conversation_id: str, messag
                                      corrected_text=corrected_text, note=(note or "").strip() or None)
         session.add(annotation)
         session.flush()
+        audit.note(session, audit.agent(agent), "correct", conversation_id=conversation_id, message_id=message_id)
         return annotation.id
 
 

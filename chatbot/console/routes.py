@@ -23,6 +23,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from chatbot.audit import agent as agent_actor
+from chatbot.audit import record
 from chatbot.console.accounts import authenticate, end_session, open_session, session_agent
 from chatbot.console.csrf import csrf_token, require_csrf_token
 from chatbot.console.actions import agent_reply, correct_answer, hand_back, take_over
@@ -96,6 +98,7 @@ async def login(request: Request, username: Annotated[str, Form(max_length=100)]
         return templates.TemplateResponse(request, "login.html", {"error": "Wrong name or password."},
                                           status_code=401)
     secret = await run_in_threadpool(open_session, desk.sessions, name, desk.settings.agent_session_minutes)
+    await run_in_threadpool(record, desk.sessions, agent_actor(name), "login")
     request.session.clear()  # a fresh session, and so a fresh CSRF token, for each login
     request.session[SESSION_KEY] = {"secret": secret}
     return RedirectResponse("/agent", status_code=303)
@@ -105,7 +108,10 @@ async def login(request: Request, username: Annotated[str, Form(max_length=100)]
 async def logout(request: Request):
     secret = _login_secret(request)
     if secret is not None:
+        name = await current_agent(request)
         await run_in_threadpool(end_session, request.app.state.desk.sessions, secret)
+        if name is not None:
+            await run_in_threadpool(record, request.app.state.desk.sessions, agent_actor(name), "logout")
     request.session.clear()
     return RedirectResponse("/agent/login", status_code=303)
 
@@ -152,6 +158,8 @@ async def export(request: Request, agent: Agent, fmt: str):
     filters, _ = _filters(request)
     conversations = await run_in_threadpool(export_conversations, request.app.state.desk.sessions,
                                             filters)
+    await run_in_threadpool(record, request.app.state.desk.sessions, agent_actor(agent), "export",
+                            format=fmt, conversations=len(conversations), filters=request.url.query[:500])
     body = _jsonl(conversations) if fmt == "jsonl" else _csv(conversations)
     media = "application/x-ndjson" if fmt == "jsonl" else "text/csv; charset=utf-8"
     return Response(body, media_type=media,
@@ -219,12 +227,12 @@ async def _act(request: Request, conversation_id: str, action, *args) -> Redirec
 
 @router.post("/conversations/{conversation_id}/take-over", dependencies=[FormChecked])
 async def take_over_page(request: Request, agent: Agent, conversation_id: str):
-    return await _act(request, conversation_id, take_over, conversation_id)
+    return await _act(request, conversation_id, take_over, conversation_id, agent)
 
 
 @router.post("/conversations/{conversation_id}/hand-back", dependencies=[FormChecked])
 async def hand_back_page(request: Request, agent: Agent, conversation_id: str):
-    return await _act(request, conversation_id, hand_back, conversation_id)
+    return await _act(request, conversation_id, hand_back, conversation_id, agent)
 
 
 @router.post("/conversations/{conversation_id}/reply", dependencies=[FormChecked])

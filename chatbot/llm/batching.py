@@ -188,6 +188,11 @@ class BatchingWorker:
         self._thread.join(timeout=10)
 
     @property
+    def running(self) -> bool:
+        """Whether the worker can take prompts (not closed, its thread alive)."""
+        return not self._closed and self._thread.is_alive()
+
+    @property
     def load(self) -> tuple[int, int]:
         """(running, waiting) answers, for metrics."""
         return len(self._rows), len(self._waiting)

@@ -82,6 +82,11 @@ class HFGenerator:
             stop.set()
             stats.tokens_generated = len(request.generated)
 
+    @property
+    def ready(self) -> bool:
+        """Whether a turn can be answered now (for /readyz)."""
+        return self.worker.running
+
     def close(self) -> None:
         """Stop the worker thread (tests and shutdown)."""
         self.worker.close()

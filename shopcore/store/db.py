@@ -17,8 +17,14 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for a sqlite:/// or postgresql:// URL, tuned for many short sessions."""
+def make_engine(url: str, timeout_s: float | None = None) -> Engine:
+    """An engine for a sqlite:/// or postgresql:// URL, tuned for many short sessions.
+
+    With `timeout_s` (the served desk's CHATBOT_DATABASE_TIMEOUT_S), an unreachable
+    PostgreSQL fails fast instead of hanging a request: connecting, waiting for a pooled
+    connection and unacknowledged network writes (a server that stopped answering) each give
+    up after it, and a statement runs at most ten times as long.
+    """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -28,7 +34,12 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    if timeout_s is None:
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    connect_args = {"connect_timeout": max(1, round(timeout_s)), "tcp_user_timeout": round(timeout_s * 1000),
+                    "options": f"-c statement_timeout={round(timeout_s * 10_000)}"}
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=timeout_s,
+                         connect_args=connect_args)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -314,3 +314,21 @@ class AgentSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+
+
+class AuditEvent(Base):
+    """Who did what to shoppers' data: an agent's take-over, reply, correction, hand-back,
+    export, login and logout; the shop backend's export and deletion of a customer's data;
+    the retention sweep. Append-only; its references are plain values, so deleting the
+    data they point at leaves the record of having done it."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(120))  # "agent:alice", "backend", "retention"
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(32))
+    message_id: Mapped[int | None]
+    customer_id: Mapped[int | None] = mapped_column(CustomerId)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
