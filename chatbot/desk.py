@@ -41,5 +41,5 @@ def build_desk(settings: Settings) -> Desk:
     retriever = Retriever(index, embedder)
     risk = RiskScorer.build(settings, embedder)
     generator = build_generator(settings)
-    return Desk(settings, session_factory(make_engine(settings.database_url)), generator, retriever,
-                risk, policy)
+    sessions = session_factory(make_engine(settings.database_url, settings.database_timeout_s))
+    return Desk(settings, sessions, generator, retriever, risk, policy)
