@@ -33,8 +33,9 @@ from evals.live_server import serving
 from evals.suite import SuiteResult, dev_questions
 
 KEY = "pk_load"
-KEY_HEADROOM = 50  # key budget left after the chats, spent by the key burst
+KEY_HEADROOM = 50  # key budget left after the chats (and their retries), spent by the key burst
 BURST_EXTRA = 10  # requests sent past each limit
+BUSY_RETRIES = 3  # a 503 is asked again after its Retry-After, as the widget does
 
 
 @dataclass
@@ -47,6 +48,8 @@ class Turn:
     done: bool = False
     error: str | None = None
     started_at: float = 0.0
+    busy: int = 0  # 503s before this turn was taken (asked again after Retry-After)
+    busy_well_formed: int = 0  # of those, with Retry-After and a JSON body: refused before streaming
 
 
 def address(block: int, n: int) -> str:
@@ -63,14 +66,22 @@ async def shopper(base: str, who: int, block: int, questions: list[str], clock: 
             started = time.perf_counter()
             turn = Turn(who, n, 0, started_at=started - clock)
             try:
-                async with client.stream("POST", f"{base}/v1/chat", headers={
-                        "Accept": "text/event-stream", "X-Widget-Key": KEY},
-                        json={"message": question, "conversation_id": conversation_id}) as response:
-                    turn.status = response.status_code
-                    if response.status_code == 200:
-                        conversation_id = await read_stream(response, turn, started) or conversation_id
-                    else:
-                        turn.error = (await response.aread()).decode()[:200]
+                for attempt in range(1 + BUSY_RETRIES):
+                    async with client.stream("POST", f"{base}/v1/chat", headers={
+                            "Accept": "text/event-stream", "X-Widget-Key": KEY},
+                            json={"message": question, "conversation_id": conversation_id}) as response:
+                        turn.status = response.status_code
+                        if response.status_code == 200:
+                            conversation_id = await read_stream(response, turn, started) or conversation_id
+                            break
+                        body = (await response.aread()).decode()
+                        turn.error = body[:200]
+                        if response.status_code != 503 or attempt == BUSY_RETRIES:
+                            break
+                        turn.busy += 1
+                        turn.busy_well_formed += ("retry-after" in response.headers and
+                                                  response.headers["content-type"].startswith("application/json"))
+                        await asyncio.sleep(float(response.headers.get("retry-after", 2)))
             except httpx.HTTPError as exc:
                 turn.error = f"{type(exc).__name__}: {exc}"
             turn.total_s = time.perf_counter() - started
@@ -168,8 +179,8 @@ def quantile(values: list[float], q: float) -> float:
 def load_suite(shoppers: int = 50, turns: int = 5, model: str = "tiny",
                max_new_tokens: int = 24) -> SuiteResult:
     """50 concurrent SSE chats x 5 turns: lost messages, 429s vs limits, TTFT p50/p95."""
-    per_address = turns * 2
-    per_key = (1 + shoppers) * turns + KEY_HEADROOM
+    per_address = turns * (1 + BUSY_RETRIES)
+    per_key = (1 + shoppers) * turns * (1 + BUSY_RETRIES) + KEY_HEADROOM
     with tempfile.TemporaryDirectory() as scratch:
         from chatbot.api import create_app
 
@@ -181,11 +192,12 @@ def load_suite(shoppers: int = 50, turns: int = 5, model: str = "tiny",
                 loaded = asyncio.run(chats(base, shoppers, turns, block=1, progress=progress))
                 wall = time.perf_counter() - started
             address_burst = asyncio.run(burst(base, per_address + BURST_EXTRA, None, 20, one_address=True))
-            key_burst = asyncio.run(burst(base, KEY_HEADROOM + BURST_EXTRA, KEY, 30, one_address=False))
+            key_left = per_key - sum(1 + t.busy for t in alone + loaded)
+            key_burst = asyncio.run(burst(base, key_left + BURST_EXTRA, KEY, 30, one_address=False))
         storage = lost_messages(desk.sessions)
     return summarize(alone, loaded, wall, address_burst, key_burst, storage,
                      dict(shoppers=shoppers, turns=turns, model=model, max_new_tokens=max_new_tokens,
-                          per_address=per_address, per_key=per_key))
+                          per_address=per_address, per_key=per_key, key_left=key_left))
 
 
 def summarize(alone, loaded, wall, address_burst, key_burst, storage, config) -> SuiteResult:
@@ -193,7 +205,7 @@ def summarize(alone, loaded, wall, address_burst, key_burst, storage, config) ->
     stored, answered, with_person, lost = storage
     per_address, per_key = config["per_address"], config["per_key"]
     expected_address = [False] * per_address + [True] * BURST_EXTRA
-    expected_key = [False] * KEY_HEADROOM + [True] * BURST_EXTRA
+    expected_key = [False] * config["key_left"] + [True] * BURST_EXTRA
     unexpected_429 = sum(t.status == 429 for t in alone + loaded)
     rows = [scenario("1 shopper alone", alone), scenario(f"{config['shoppers']} shoppers at once", loaded)]
     load_ttft = [t.ttft_s for t in loaded if t.ttft_s is not None]
@@ -205,6 +217,8 @@ def summarize(alone, loaded, wall, address_burst, key_burst, storage, config) ->
         "handed_to_a_person": float(with_person),
         "failed_turns": float(sum(not t.done for t in loaded + alone)),
         "unexpected_429": float(unexpected_429),
+        "busy_refusals": float(sum(t.busy for t in loaded + alone)),
+        "busy_refusals_before_streaming_with_retry_after": float(sum(t.busy_well_formed for t in loaded + alone)),
         "address_limit_exact": float([s == 429 for s in address_burst] == expected_address),
         "key_limit_exact": float([s == 429 for s in key_burst] == expected_key),
         "ttft_p50_s": quantile(load_ttft, 0.5),
@@ -220,18 +234,22 @@ def summarize(alone, loaded, wall, address_burst, key_burst, storage, config) ->
         f"{config['shoppers']} shoppers x {config['turns']} turns, each shopper on its own loopback "
         f"address, all on one widget key; one machine, server and clients together.",
         f"- limits: {per_address} chat requests per address per hour, {per_key} per key per hour "
-        f"(the chats use {(1 + config['shoppers']) * config['turns']} of the key's).", "",
+        f"(the chats use {(1 + config['shoppers']) * config['turns']} of the key's, and their retries more).", "",
         "## Rate limits", "",
         f"- one address sent {len(address_burst)} requests: first 429 at request "
         f"{first_429(address_burst)} (limit {per_address}); statuses {collapse(address_burst)}",
         f"- the key, from {len(key_burst)} fresh addresses: first 429 at request {first_429(key_burst)} "
-        f"({KEY_HEADROOM} left of {per_key}); statuses {collapse(key_burst)}",
+        f"({config['key_left']} left of {per_key}); statuses {collapse(key_burst)}",
         f"- 429s during the chats (all below the limits): {unexpected_429}", "",
         "## Messages", "",
         f"- {stored} shopper messages stored: {answered} with an answer or an error record, "
         f"{with_person} waiting for a person (the offer policy handed their conversation over), "
         f"{lost} lost",
         f"- turns that did not end with a `done` event: {metrics['failed_turns']:.0f}",
+        f"- 503s while every answer slot was taken (CHATBOT_MAX_BATCH + CHATBOT_MAX_QUEUE turns in flight): "
+        f"{metrics['busy_refusals']:.0f}, of them {metrics['busy_refusals_before_streaming_with_retry_after']:.0f} "
+        f"with Retry-After before any streaming; each was asked again after it, as the widget does "
+        f"(up to {BUSY_RETRIES} times)",
         "", "Timings are wall-clock on the machine that ran it; compare the ratio, not the seconds.",
     ]
     return SuiteResult("load", metrics, rows, notes, plots=plots(alone, loaded),

@@ -91,7 +91,10 @@ class Settings(BaseSettings):
         "weights, activations unquantized; int8: dynamic int8 (weights and activations). CPU only"
     )
     max_batch: int = Field(8, ge=1, le=256, description="answers generated together in one batch")
-    max_queue: int = Field(32, ge=0, le=10_000, description="answers waiting for a batch slot before 'busy'")
+    max_queue: int = Field(
+        56, ge=0, le=10_000,
+        description="answers waiting for a batch slot; with max_batch, the turns in flight before a 503 (64 by default)",
+    )
     repetition_penalty: float = Field(
         1.15, ge=1.0, le=2.0,
         description="penalty on words the answer already used (1: none; digits and punctuation exempt); stops loops",

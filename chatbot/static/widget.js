@@ -19,6 +19,7 @@
 
   var data = script.dataset;
   var api = (data.api || new URL(script.src, location.href).origin).replace(/\/$/, "");
+  var BUSY_RETRIES = 3;  // a 503 (every answer slot taken) is retried after its Retry-After
   var cfg = {
     key: data.key || "",
     token: data.customerToken || "",
@@ -229,11 +230,20 @@
     node.text.data = "\u2026";  // until the first words arrive
     var retry = false;
     try {
-      var response = await fetch(api + "/v1/chat", {
-        method: "POST",
-        headers: headers({ "Content-Type": "application/json", "Accept": "text/event-stream" }),
-        body: JSON.stringify({ message: text, conversation_id: saved.conversationId, customer_token: cfg.token || null })
-      });
+      var response;
+      for (var attempt = 0; ; attempt++) {
+        response = await fetch(api + "/v1/chat", {
+          method: "POST",
+          headers: headers({ "Content-Type": "application/json", "Accept": "text/event-stream" }),
+          body: JSON.stringify({ message: text, conversation_id: saved.conversationId, customer_token: cfg.token || null })
+        });
+        // Busy: refused before the message was stored, so asking again cannot repeat it.
+        if (response.status !== 503 || attempt >= BUSY_RETRIES) break;
+        var wait = Math.min(parseInt(response.headers.get("Retry-After"), 10) || 2, 30);
+        node.text.data = "Many shoppers are asking right now. Trying again in " + wait + " s\u2026";
+        await new Promise(function (resolve) { setTimeout(resolve, wait * 1000); });
+        node.text.data = "\u2026";
+      }
       if (response.status === 404 && saved.conversationId) {
         // The conversation is gone or not this shopper's: start a new one and ask again.
         node.box.remove(); saved.conversationId = null; retry = true;
