@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 
 import pytest
@@ -53,8 +54,9 @@ def desk_site(tmp_path_factory, demo_db, retriever, risk_scorer, smollm2):
         settings = make_settings(home, max_new_tokens=40, widget_keys={WIDGET_KEY: [shop_origin]})
         desk = Desk(settings, sessions, HFGenerator(smollm2), retriever, risk_scorer,
                     load_policy(settings.offer_policy))
-        with serving(create_app(desk=desk)) as api:
-            yield {"api": api, "shop": shop_origin, "pages": pages, "desk": desk}
+        app = create_app(desk=desk)
+        with serving(app) as api:
+            yield {"api": api, "shop": shop_origin, "pages": pages, "desk": desk, "app": app}
     close = getattr(desk.generator, "close", None)  # a batching generator's worker thread
     if close is not None:
         close()
@@ -88,6 +90,21 @@ def ask_widget(page, question: str) -> list[str]:
             seen.append(text)
         time.sleep(0.02)
     return seen
+
+
+def test_a_busy_desk_makes_the_widget_wait_and_ask_again(browser, desk_site):
+    """Every answer slot taken: the desk answers 503 with Retry-After before storing anything,
+    and the widget says so, waits and asks again, and the answer arrives once a slot is free."""
+    slots = desk_site["app"].state.turn_slots
+    taken = [slots.take() for _ in range(slots.size)]
+    threading.Timer(3, lambda: [slot.release() for slot in taken]).start()
+    page = browser.new_page()
+    page.goto(shop_page(desk_site))
+    page.click("button.bubble")
+    seen = ask_widget(page, "Do you ship to Canada?")
+    assert any("Trying again in" in text for text in seen), seen
+    assert page.locator(".sources").count() == 1 and page.locator(".msg.error").count() == 0
+    page.close()
 
 
 def test_widget_on_another_origin_streams_an_answer_with_sources(browser, desk_site):

@@ -4,9 +4,9 @@ with its risk chart, and the forms to take over, reply, hand back, correct and e
 Server-rendered with Jinja2 (autoescaped). A login is a row on the server (ended by logout
 or by deleting the agent, console/accounts.py) whose secret rides in a signed session cookie;
 it expires CHATBOT_AGENT_SESSION_MINUTES after login. Logins are rate-limited per address and
-per name (CHATBOT_LOGIN_RATE_LIMIT). SameSite=Lax keeps other sites' forms
-from posting with it, and every form carries the session's CSRF token (console/csrf.py)
-against pages of the same site.
+per name (CHATBOT_LOGIN_RATE_LIMIT). SameSite=Lax keeps other sites' forms from posting with
+the cookie, and every form carries the session's CSRF token (console/csrf.py) against pages
+of the same site. Agents' actions go into the audit log (chatbot/audit.py).
 """
 
 from __future__ import annotations
