@@ -8,7 +8,8 @@ PostgreSQL:
    closes the interrupted ones); none is lost.
 2. PostgreSQL only: the database cut off behind a TCP proxy while the server runs: every
    chat request is answered 503 with Retry-After within 2 s and /readyz fails; once the
-   database is back, chats and /readyz succeed again.
+   database is back, chats and /readyz succeed again; once refusing connections (a stopped
+   server), once accepting them and never answering (a hung one).
 
 The server runs the tiny random Llama (evals/tiny_model.py): what it writes does not matter
 here, and long answers keep turns in flight when the process is killed.
@@ -257,8 +258,9 @@ def resilience_suite() -> SuiteResult:
         header = list(outages[0])
         notes += ["", "## The database cut off while serving", "",
                   f"{OUTAGE_REQUESTS} chat requests at once with PostgreSQL behind a TCP proxy that refuses "
-                  "connections (`refused`, a stopped server) or passes nothing and answers nothing (`silent`, a "
-                  "dead host); then the database comes back.", "",
+                  "connections (`refused`, a stopped server) or accepts them and never answers (`silent`, a hung "
+                  "server), then brings it back. A silent database costs a pooled connection's ping deadline "
+                  "(CHATBOT_DATABASE_TIMEOUT_S) and then libpq's connect_timeout (at least 2 s) before the 503.", "",
                   "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         notes += ["| " + " | ".join(str(row[key]) for key in header) + " |" for row in outages]
     return SuiteResult("resilience", metrics, rows=rows, notes=notes)

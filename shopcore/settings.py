@@ -44,8 +44,9 @@ class Settings(BaseSettings):
         "", description="SQLAlchemy URL; empty means a SQLite file in CHATBOT_HOME"
     )
     database_timeout_s: float = Field(
-        2.0, gt=0, le=60, description="the served desk gives up on an unreachable PostgreSQL after this long "
-        "(connect, pool wait, network writes; statements get ten times as long) and answers 503"
+        2.0, gt=0, le=60, description="the served desk gives up on an unreachable or hung PostgreSQL after this "
+        "long (connect, pool wait, a pooled connection's ping, network writes; statements get ten times as long) "
+        "and answers 503"
     )
     model: str = Field(
         DEFAULT_MODEL,

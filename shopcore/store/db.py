@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +15,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -38,8 +42,68 @@ def make_engine(url: str, timeout_s: float | None = None) -> Engine:
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     connect_args = {"connect_timeout": max(1, round(timeout_s)), "tcp_user_timeout": round(timeout_s * 1000),
                     "options": f"-c statement_timeout={round(timeout_s * 10_000)}"}
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=timeout_s,
-                         connect_args=connect_args)
+    engine = create_engine(url, pool_size=10, max_overflow=20, pool_timeout=timeout_s, connect_args=connect_args)
+    _watch(engine, ping_s=timeout_s, statement_s=timeout_s * 10)
+    return engine
+
+
+def _watch(engine: Engine, ping_s: float, statement_s: float) -> None:
+    """Bound the waits that no PostgreSQL timeout covers: a server that accepts connections
+    and then never answers (hung, or a proxy in front of a dead one) leaves psycopg waiting
+    for a reply forever, since libpq has no read timeout and the server's own timeouts never
+    run. A pooled connection must answer a ping within `ping_s` (else the pool drops it and
+    connects anew, under connect_timeout) and a statement within `statement_s`; past that,
+    a watchdog shuts the connection's socket down, which ends the wait with an error."""
+
+    @event.listens_for(engine, "checkout")
+    def ping(dbapi_connection, _record, _proxy) -> None:
+        with _deadline(dbapi_connection, ping_s):
+            try:
+                with dbapi_connection.cursor() as cursor:
+                    cursor.execute("SELECT 1")
+            except Exception as exc:  # any failure: this connection is gone, try a new one
+                raise DisconnectionError(f"ping failed: {type(exc).__name__}") from None
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def arm(connection, _cursor, _statement, _parameters, _context, _executemany) -> None:
+        dbapi_connection = connection.connection.dbapi_connection
+        connection.info.setdefault("watchdogs", []).append(_watchdog(dbapi_connection, statement_s))
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def disarm(connection, *_args) -> None:
+        if connection.info.get("watchdogs"):
+            connection.info["watchdogs"].pop().cancel()
+
+    @event.listens_for(engine, "handle_error")
+    def disarm_on_error(context) -> None:
+        connection = context.connection
+        if connection is not None and connection.info.get("watchdogs"):
+            connection.info["watchdogs"].pop().cancel()
+
+
+def _watchdog(dbapi_connection, seconds: float) -> threading.Timer:
+    timer = threading.Timer(seconds, _shut_down, (dbapi_connection.fileno(),))
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+@contextmanager
+def _deadline(dbapi_connection, seconds: float) -> Iterator[None]:
+    timer = _watchdog(dbapi_connection, seconds)
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+def _shut_down(fd: int) -> None:
+    """Shut down the socket behind `fd` (a duplicate, so the connection still owns and closes it)."""
+    try:
+        with socket.socket(fileno=os.dup(fd)) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
