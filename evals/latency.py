@@ -217,8 +217,9 @@ def llamacpp(settings, texts: list[str], label: str, threads: int) -> dict | Non
 
 @contextmanager
 def busy_neighbour():
-    """Another process keeping one core busy for as long as the block runs."""
-    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    """Another process keeping one core busy for as long as the block runs, or until this
+    process dies (it spins while its parent is this one, so a killed suite leaves no spinner)."""
+    spinner = subprocess.Popen([sys.executable, "-c", f"import os\nwhile os.getppid() == {os.getpid()}: pass"])
     try:
         time.sleep(0.5)
         yield
