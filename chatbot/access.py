@@ -21,6 +21,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from chatbot.metrics import RATE_LIMITED
 from shopcore.settings import Settings
 
 KEY_HEADER = "x-widget-key"
@@ -69,11 +70,16 @@ class RateLimits:
                    MovingWindowRateLimiter(storage))
 
     def hit(self, address: str, key: str | None) -> None:
-        """Count one request; raise 429 with Retry-After once a limit is passed."""
+        """Count one chat request (from the API or the chat page); raise 429 with Retry-After
+        once a limit is passed."""
         checks = [(limit, "address", address) for limit in self.per_address]
         if key is not None:
             checks += [(limit, "key", key) for limit in self.per_key]
-        _hit(self.limiter, checks)
+        try:
+            _hit(self.limiter, checks)
+        except HTTPException:
+            RATE_LIMITED.inc()
+            raise
 
 
 @dataclass

@@ -49,7 +49,6 @@ from chatbot.errors import DeskError
 from chatbot.identity import customer_from_token
 from chatbot.metrics import (
     BUSY_REFUSED,
-    RATE_LIMITED,
     RequestMetrics,
     metrics_response,
     observe_turn,
@@ -131,12 +130,14 @@ async def rate_limited(request: Request) -> str | None:
     """Check the widget key against the page origin and count the request; the key or None."""
     settings = request.app.state.desk.settings
     key = check_widget_key(request, settings)
-    try:
-        request.app.state.rate_limits.hit(request.client.host if request.client else "unknown", key)
-    except HTTPException:
-        RATE_LIMITED.inc()
-        raise
+    request.app.state.rate_limits.hit(request.client.host if request.client else "unknown", key)
     return key
+
+
+def signed_in(desk: Desk, token: str | None) -> int | None:
+    """The customer a shopper token names, under the desk's secret and lifetime bound; None: anonymous."""
+    return customer_from_token(token, desk.settings.secret_key.get_secret_value(),
+                               desk.settings.customer_token_max_ttl_s)
 
 
 def http_error(exc: DeskError) -> HTTPException:
@@ -154,8 +155,7 @@ async def chat(body: ChatBody, request: Request, key: Annotated[str | None, Depe
     """Answer one shopper message."""
     started = time.perf_counter()
     desk = request.app.state.desk
-    customer_id = customer_from_token(body.customer_token, desk.settings.secret_key.get_secret_value(),
-                                      desk.settings.customer_token_max_ttl_s)
+    customer_id = signed_in(desk, body.customer_token)
     streaming = "text/event-stream" in request.headers.get("accept", "")
     slot = request.app.state.turn_slots.take()
     if slot is None:  # refused before anything is stored or streamed
@@ -201,8 +201,7 @@ async def conversation(
     desk = request.app.state.desk
     check_widget_key(request, desk.settings)
     agent = await current_agent(request) is not None
-    customer_id = customer_from_token(customer_token, desk.settings.secret_key.get_secret_value(),
-                                      desk.settings.customer_token_max_ttl_s)
+    customer_id = signed_in(desk, customer_token)
     try:
         return await run_in_threadpool(conversation_transcript, desk.sessions, conversation_id,
                                        customer_id, agent=agent)
@@ -233,8 +232,7 @@ async def redeem(request: Request, body: RedeemBody,
                  _key: Annotated[str | None, Depends(rate_limited)]) -> dict:
     """Use a retention offer's code at the shop's checkout, once, for its own customer."""
     desk = request.app.state.desk
-    customer_id = customer_from_token(body.customer_token, desk.settings.secret_key.get_secret_value(),
-                                      desk.settings.customer_token_max_ttl_s)
+    customer_id = signed_in(desk, body.customer_token)
     try:
         offer = await run_in_threadpool(partial(redeem_offer, desk.sessions, code, customer_id=customer_id,
                                                 order_number=body.order_number))

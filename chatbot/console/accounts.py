@@ -69,7 +69,7 @@ def create_agent(sessions: sessionmaker[Session], username: str, password: str) 
 def delete_agent(sessions: sessionmaker[Session], username: str) -> None:
     """Delete an agent account; its logins go with it (the messages they wrote keep their name)."""
     with transaction(sessions) as session:
-        account = session.scalars(select(AgentAccount).where(AgentAccount.username == username)).first()
+        account = _account(session, username)
         if account is None:
             raise AccountError(f"no agent named {username!r}")
         session.execute(delete(AgentSession).where(AgentSession.agent_id == account.id))
@@ -79,7 +79,7 @@ def delete_agent(sessions: sessionmaker[Session], username: str) -> None:
 def authenticate(sessions: sessionmaker[Session], username: str, password: str) -> str | None:
     """The agent's name if the password is right, else None (same answer for unknown names)."""
     with transaction(sessions) as session:
-        account = session.scalars(select(AgentAccount).where(AgentAccount.username == username)).first()
+        account = _account(session, username)
         with _hashing:
             if account is None:
                 _hasher.hash(password)  # spend the same time as a real check: names are not an oracle
@@ -93,6 +93,10 @@ def authenticate(sessions: sessionmaker[Session], username: str, password: str) 
         return account.username
 
 
+def _account(session: Session, username: str) -> AgentAccount | None:
+    return session.scalars(select(AgentAccount).where(AgentAccount.username == username)).first()
+
+
 def _session_id(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -101,7 +105,9 @@ def open_session(sessions: sessionmaker[Session], username: str, minutes: int) -
     """Start a console login for the agent; return the secret its cookie carries."""
     secret = secrets.token_urlsafe(32)
     with transaction(sessions) as session:
-        account = session.scalars(select(AgentAccount).where(AgentAccount.username == username)).one()
+        account = _account(session, username)
+        if account is None:
+            raise AccountError(f"no agent named {username!r}")
         session.add(AgentSession(id=_session_id(secret), agent_id=account.id,
                                  expires_at=utcnow() + timedelta(minutes=minutes)))
         # Old logins of this agent that ended or expired are of no further use.
