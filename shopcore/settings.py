@@ -9,9 +9,9 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, StringConstraints, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -139,6 +139,16 @@ class Settings(BaseSettings):
         1536, ge=256, description="tokens for system rules, evidence and history together"
     )
     history_turns: int = Field(6, ge=0, le=50, description="earlier messages kept in the prompt")
+    shop_languages: list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]] = Field(
+        ["en", "es", "de", "fr"], min_length=1,
+        description="languages the desk answers in (ISO 639-1 codes, JSON list); the first is the language "
+        "of the shop's documents. A shopper writing in another language is answered in the first, with a note",
+    )
+    query_rewrite: Literal["rules", "model"] = Field(
+        "rules",
+        description="how a follow-up becomes a standalone question for retrieval: `rules` joins it to the "
+        "question it follows, `model` asks the language model to rewrite it (one more short generation)",
+    )
     max_message_chars: int = Field(
         4000, ge=1, le=100_000, description="longest shopper message accepted"
     )
