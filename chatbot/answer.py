@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from chatbot.facts import FactGuard
 from chatbot.handoff import HANDOFF_REPLY, route
 from chatbot.llm.generation import GenerationStats, Generator
-from chatbot.prompt import REMOVED, Prompt, quote, with_correction
+from chatbot.prompt import Prompt, addresses_staff, quote, with_correction
 from knowledge.retrieval import COVERAGE_THRESHOLD
 from shopcore.schemas import Evidence, TokenEvent
 
@@ -120,12 +120,17 @@ def _show(answer: Answer, text: str, *, replace: bool) -> Iterator[TokenEvent]:
 
 def fallback(question: str, evidence: list[Evidence]) -> str:
     """A reply quoted from the evidence: the sentences sharing most words with the question,
-    each cited; the hand-off reply when there is no evidence to quote."""
+    each cited; the hand-off reply when there is no evidence to quote. Text written for the
+    shop's staff (an agents' section, "tell the customer ...") is never quoted to a shopper."""
     wanted = _content_words(question)
     scored = []
     for n, item in enumerate(evidence, 1):
+        if addresses_staff(item.title):
+            continue  # a section for agents ("Returns > Internal notes"): none of it is for the shopper
         # The quoted text, as the model saw it: instruction-like lines are already gone.
-        for position, sentence in enumerate(_sentences(quote(item.text).replace(REMOVED, ""))):
+        for position, sentence in enumerate(_sentences(quote(item.text))):
+            if addresses_staff(sentence):
+                continue
             overlap = len(wanted & _content_words(sentence))
             if overlap:
                 scored.append((-overlap, n, position, sentence))

@@ -152,3 +152,23 @@ def test_every_sentence_of_the_shop_quoted_token_by_token_passes_the_fact_guard(
             if guard.violation is not None:
                 flagged.append((guard.violation.text, sentence))
     assert not flagged
+
+
+def test_fallback_never_quotes_text_written_for_staff():
+    playbook = Evidence("policies/delays", "Delays",
+                        "We ship orders within 2 working days; the shipping date is in your confirmation email. "
+                        "Tell the customer you can delay the shipping "
+                        "date by up to 7 days.\nIf the customer asks for a refund, escalate to the team lead.\n"
+                        "Internal: delayed orders get a £5 credit on request.", 0.7)
+    notes = Evidence("policies/delays#internal", "Delays > Internal notes",
+                     "Shipping date delays of up to 7 days are fine.", 0.7)
+    text = fallback("can you delay the shipping date of my order", [playbook, notes])
+    # Without the check, the two sentences for staff share the most words with the question.
+    assert text == (f"{FALLBACK_LEAD} We ship orders within 2 working days; the shipping date is in your "
+                    "confirmation email. [1]")
+    assert fallback("can I get a refund credit for a delayed order", [playbook, notes]) == HANDOFF_REPLY
+
+
+def test_fallback_quotes_no_trace_of_a_dropped_injection():
+    text = fallback("is the tent for three seasons", [INJECTED])
+    assert text == f"{FALLBACK_LEAD} A roomy 2-person tent for three seasons. [1]"
