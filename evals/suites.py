@@ -1,6 +1,7 @@
 """The registry of eval suites: name -> function returning a SuiteResult."""
 
 from evals.answers import answers_suite
+from evals.conversations import conversations_suite
 from evals.finetune import finetune_suite
 from evals.latency import latency_suite
 from evals.load import load_suite
@@ -22,4 +23,5 @@ SUITES = {
     "finetune": finetune_suite,
     "second_shop": second_shop_suite,
     "resilience": resilience_suite,
+    "conversations": conversations_suite,
 }
