@@ -25,6 +25,7 @@ from shopcore.schemas import Evidence
 from knowledge.chunking import Chunk
 from knowledge.embed import Embedder
 from knowledge.index import Index
+from knowledge.spelling import Correction, Speller
 
 MODES = ("hybrid", "dense", "keyword")
 CANDIDATES = 40  # from each side before fusing
@@ -57,10 +58,18 @@ def covers(evidence: list[Evidence], threshold: float = COVERAGE_THRESHOLD) -> b
 class Retriever:
     index: Index
     embedder: Embedder
+    language: str = "en"  # of the shop's documents: which words are real words to the speller
     # The last query's vector: a turn scores its orders and searches with the same question.
     _last_query: tuple[str, np.ndarray] | None = field(default=None, repr=False, compare=False)
     _vectors: OrderedDict = field(default_factory=OrderedDict, repr=False, compare=False)
     _cache_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _speller: Speller | None = field(default=None, repr=False, compare=False)
+
+    def spell(self, query: str) -> Correction:
+        """query with its misspellings of the shop's vocabulary corrected (knowledge/spelling.py)."""
+        if self._speller is None:  # built once, from the chunks this retriever searches
+            self._speller = Speller.of((f"{c.heading}\n{c.text}" for c in self.index.chunks), self.language)
+        return self._speller.correct(query)
 
     def search(self, query: str, k: int = 5, *, mode: str = "hybrid",
                doc_types: list[str] | None = None, categories: list[str] | None = None,
