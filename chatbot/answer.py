@@ -19,9 +19,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from chatbot.claims import ClaimChecker, ClaimGate
 from chatbot.facts import FactGuard
-from chatbot.handoff import HANDOFF_REPLY, route
+from chatbot.handoff import route
 from chatbot.llm.generation import GenerationStats, Generator
+from chatbot.messages import say
 from chatbot.prompt import Prompt, addresses_staff, quote, with_correction
 from knowledge.retrieval import COVERAGE_THRESHOLD
 from shopcore.schemas import Evidence, TokenEvent
@@ -62,33 +64,50 @@ def respond(
     retries: int = 1,
     cancel: threading.Event | None = None,
     coverage_threshold: float = COVERAGE_THRESHOLD,
+    claims: ClaimChecker | None = None,
+    language: str = "en",
 ) -> Iterator[TokenEvent]:
-    """Stream the answer to question as TokenEvents, filling in `answer` as it goes."""
+    """Stream the answer to question as TokenEvents, filling in `answer` as it goes; with
+    claims, each sentence is shown only once it is judged supported (chatbot/claims.py).
+    The desk's own words (the hand-off) are said in language."""
     handoff = route(question, evidence, coverage_threshold)
     if handoff is not None:
         answer.guardrail = {"action": "handoff", "reason": handoff.reason, "detail": handoff.detail}
-        yield from _show(answer, HANDOFF_REPLY, replace=False)
+        yield from _show(answer, say("handoff", language), replace=False)
         return
 
-    messages, unsupported = prompt.messages, []
+    messages, unsupported, removed = prompt.messages, [], []
     for attempt in range(retries + 1):
         guard = FactGuard(prompt.evidence)
-        yield from _generate(generator, messages, guard, answer, max_new_tokens, cancel,
+        gate = ClaimGate(claims) if claims is not None else None
+        yield from _generate(generator, messages, guard, gate, answer, max_new_tokens, cancel,
                              replace=attempt > 0)
-        if guard.violation is None or (cancel is not None and cancel.is_set()):
-            if unsupported:
-                answer.guardrail = {"action": "regenerated", "unsupported": unsupported}
+        if gate is not None:
+            removed += [{"text": v.sentence, "reason": v.reason} for v in gate.removed]
+        cancelled = cancel is not None and cancel.is_set()
+        if (guard.violation is None and answer.text.strip()) or cancelled:
+            action = "regenerated" if unsupported else "claims_removed" if removed else None
+            if action is not None:
+                answer.guardrail = _guardrail(action, unsupported, removed)
             return
+        if guard.violation is None:
+            break  # every sentence was removed: regenerating would say the same again
         unsupported.append(guard.violation.text)
         messages = with_correction(prompt.messages, unsupported)
 
-    text = fallback(question, prompt.evidence)
-    answer.guardrail = {"action": "fallback", "unsupported": unsupported}
-    yield from _show(answer, text, replace=True)
+    answer.guardrail = _guardrail("fallback", unsupported, removed)
+    yield from _show(answer, fallback(question, prompt.evidence, language), replace=True)
 
 
-def _generate(generator, messages, guard, answer, max_new_tokens, cancel, *, replace):
-    """One generation attempt through the guard; stops the model at the first bad fact."""
+def _guardrail(action: str, unsupported: list[str], removed: list[dict]) -> dict:
+    """What the guardrails did: the facts that stopped an attempt, the sentences removed."""
+    return {"action": action, "unsupported": unsupported, **({"claims_removed": removed} if removed else {})}
+
+
+def _generate(generator, messages, guard, gate, answer, max_new_tokens, cancel, *, replace):
+    """One generation attempt through the guards; stops the model at the first bad fact.
+    The fact guard passes words whose facts the evidence states; the claim gate, if any,
+    then passes whole sentences it judges supported."""
     stats = GenerationStats()
     stream = generator.stream(messages, max_new_tokens=max_new_tokens, cancel=cancel, stats=stats)
     first = True
@@ -97,6 +116,8 @@ def _generate(generator, messages, guard, answer, max_new_tokens, cancel, *, rep
             shown = guard.feed(piece)
             if guard.violation is not None:
                 break
+            if shown and gate is not None:
+                shown = gate.feed(shown)
             if shown:
                 yield from _show(answer, shown, replace=replace and first)
                 first = False
@@ -104,8 +125,10 @@ def _generate(generator, messages, guard, answer, max_new_tokens, cancel, *, rep
         stream.close()  # ends the model run when we stop early or our caller goes away
         answer.stats.prompt_tokens += stats.prompt_tokens
         answer.stats.tokens_generated += stats.tokens_generated
-    rest = guard.finish()
-    if rest and guard.violation is None:
+    rest = guard.finish() if guard.violation is None else ""
+    if gate is not None and guard.violation is None:
+        rest = gate.feed(rest) + gate.finish()
+    if rest:
         yield from _show(answer, rest, replace=replace and first)
     elif first and replace and guard.violation is None:
         yield from _show(answer, "", replace=True)  # an empty retry still withdraws the old text
@@ -118,9 +141,9 @@ def _show(answer: Answer, text: str, *, replace: bool) -> Iterator[TokenEvent]:
     yield TokenEvent(text, replace=replace)
 
 
-def fallback(question: str, evidence: list[Evidence]) -> str:
+def fallback(question: str, evidence: list[Evidence], language: str = "en") -> str:
     """A reply quoted from the evidence: the sentences sharing most words with the question,
-    each cited; the hand-off reply when there is no evidence to quote. Text written for the
+    each cited, led in language; the hand-off reply when there is no evidence to quote. Text written for the
     shop's staff (an agents' section, "tell the customer ...") is never quoted to a shopper."""
     wanted = _content_words(question)
     scored = []
@@ -137,9 +160,9 @@ def fallback(question: str, evidence: list[Evidence]) -> str:
     # Quoting sentences that share a word or two with the question is not an answer to it.
     scored = [s for s in scored if -s[0] * 2 >= len(wanted)]
     if not scored:
-        return HANDOFF_REPLY
+        return say("handoff", language)
     best = sorted(sorted(scored)[:FALLBACK_SENTENCES], key=lambda s: (s[1], s[2]))
-    return " ".join([FALLBACK_LEAD] + [f"{sentence} [{n}]" for _, n, _, sentence in best])
+    return " ".join([say("fallback_lead", language)] + [f"{sentence} [{n}]" for _, n, _, sentence in best])
 
 
 def _sentences(text: str) -> list[str]:

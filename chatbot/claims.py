@@ -1,0 +1,184 @@
+"""Claim-level grounding: every sentence of an answer is checked against the evidence, not
+only its numbers (chatbot/facts.py does those word by word). A sentence is shown when
+
+- it claims nothing about the shop: courtesy ("Happy to help!", "Let me know if ...") or
+  no content words at all; or
+- its content words are in the evidence or the question (share of their idf weight at
+  least SUPPORT_COVERAGE), or it says what an evidence sentence says in other words
+  (embedding similarity at least SUPPORT_SIMILARITY), and
+- it does not flip the evidence sentence it restates: "covers items altered by someone
+  else" against "does not cover items altered by someone else" (one has a negation, the
+  other not, over the same words) is contradicted, not supported;
+- it does not recite the desk's own instructions or the evidence delimiters (RECITAL_WORDS
+  consecutive words of the rules, "<<<", ">>>").
+
+An unsupported sentence is removed from the stream before the shopper sees it (a `ClaimGate`
+holds each sentence until it ends); chatbot/answer.py records what was removed and why in
+the message's `guardrail`. Only answers in the documents' language are checked for support:
+the embedder and the term weights are the documents' language's. Recitals are checked in
+every language. The thresholds were set on the answers suite so that correct answers keep
+their sentences (`python -m evals run --suite answers` reports the check's removals on
+answers that state their key fact).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from knowledge.focus import sentences as evidence_sentences
+from knowledge.keyword import terms
+from shopcore.schemas import Evidence
+
+SUPPORT_COVERAGE = 0.6
+SUPPORT_SIMILARITY = 0.62
+CONTRADICTION_OVERLAP = 0.6  # share of the sentence's terms an evidence sentence must share to be restated
+RECITAL_WORDS = 6
+DELIMITERS = ("<<<", ">>>")
+
+# Sentences that claim nothing about the shop: greetings, thanks, offers of more help, the
+# hand-off's own words, honest "I don't know".
+COURTESY = re.compile(
+    r"^(?:(?:hi|hello|hey|thanks?|thank you|sure|of course|certainly|absolutely|great|good news|yes|no|okay|ok)"
+    r"(?: there)?[!,.]*|"
+    r".*\b(?:happy|glad|pleased) to help\b.*|"
+    r".*\b(?:let (?:me|us) know|feel free|don'?t hesitate|reach out|any (?:other|more|further) questions?)\b.*|"
+    r".*\b(?:i(?:'m| am) sorry|apologi[sz]e|unfortunately)\b[^.]*[.!]?|"
+    r".*\b(?:i don'?t know|i(?:'m| am) not sure|i can'?t answer|connect you with|get a person|a person from our team)\b.*|"
+    r".*\b(?:hope (?:this|that) helps|have a (?:great|nice|good) day)\b.*)$",
+    re.IGNORECASE,
+)
+NEGATION = re.compile(
+    r"\b(?:not|no|never|none|nothing|nor|cannot|without|excluded?|excludes|exclusions?|except|unable|non)\b|n'?t\b",
+    re.IGNORECASE)
+_CLAUSE = re.compile(r"(?<=[.!?;])\s+|,\s+(?=but\b|however\b|while\b|whereas\b)")
+_CITATION = re.compile(r"\s*\[\d+\]")
+# The end of a sentence in a stream: its stop, any citations after it, and the next one begun.
+_BOUNDARY = re.compile(r"(?<=[.!?])(?:\s*\[\d+\])*[.!?]?\s+(?=[^\s\[])|\n+")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    sentence: str
+    supported: bool
+    reason: str  # claimless, supported, unsupported, contradicted, recital
+    coverage: float = 0.0
+    similarity: float = 0.0
+
+
+class ClaimChecker:
+    """Judges the sentences of answers to one question from one set of evidence."""
+
+    def __init__(self, question: str, evidence: list[Evidence], retriever, rules: str, *,
+                 check_support: bool = True):
+        from chatbot.prompt import quote
+
+        self.retriever = retriever
+        self.check_support = check_support
+        self.units = [f"{e.title}: {s}" for e in evidence for s in evidence_sentences(quote(e.text))]
+        self.units += [e.title for e in evidence]
+        self.clauses = [c for e in evidence for c in _clauses(e, quote(e.text))]
+        self.known = " ".join([question, *self.units])
+        self._vectors: np.ndarray | None = None
+        self.recital = _ngrams(rules)
+
+    def judge(self, sentence: str) -> Verdict:
+        text = _CITATION.sub("", sentence).strip()
+        if any(d in text for d in DELIMITERS) or _ngrams(text) & self.recital:
+            return Verdict(sentence, False, "recital")
+        own = set(terms(text))
+        if not self.check_support or not own or COURTESY.match(text):
+            return Verdict(sentence, True, "claimless")
+        coverage = self.retriever.coverage(text, self.known)
+        similarity = self._similarity(text)
+        if self._contradicts(text, own):
+            return Verdict(sentence, False, "contradicted", coverage, similarity)
+        supported = coverage >= SUPPORT_COVERAGE or similarity >= SUPPORT_SIMILARITY
+        return Verdict(sentence, supported, "supported" if supported else "unsupported", coverage, similarity)
+
+    def _similarity(self, text: str) -> float:
+        if not self.units:
+            return 0.0
+        if self._vectors is None:
+            self._vectors = self.retriever.text_vectors(self.units)
+        return float(np.max(self._vectors @ self.retriever.text_vectors([text])[0]))
+
+    def _contradicts(self, text: str, own: set[str]) -> bool:
+        """Whether the evidence clauses that restate text's words all say them with the
+        opposite polarity (a negation where text has none, or the reverse)."""
+        negated = NEGATION.search(text) is not None
+        restating = [clause_negated for clause_terms, clause_negated in self.clauses
+                     if _restates(own, clause_terms)]
+        return bool(restating) and all(n != negated for n in restating)
+
+
+@dataclass
+class ClaimGate:
+    """Holds streamed text until each sentence ends, then lets through the supported ones."""
+
+    checker: ClaimChecker
+    held: str = ""
+    verdicts: list[Verdict] = field(default_factory=list)
+
+    @property
+    def removed(self) -> list[Verdict]:
+        return [v for v in self.verdicts if not v.supported]
+
+    def feed(self, text: str) -> str:
+        """Add checked-for-facts text; return the sentences it completed that may be shown."""
+        self.held += text
+        ends = list(_BOUNDARY.finditer(self.held))
+        if not ends:
+            return ""
+        cut = ends[-1].end()
+        done, self.held = self.held[:cut], self.held[cut:]
+        return self._pass(done)
+
+    def finish(self) -> str:
+        done, self.held = self.held, ""
+        return self._pass(done)
+
+    def _pass(self, text: str) -> str:
+        shown, start = [], 0
+        for end in [m.end() for m in _BOUNDARY.finditer(text)] + [len(text)]:
+            piece = text[start:end]
+            start = end
+            if not piece.strip():
+                shown.append(piece)
+                continue
+            verdict = self.checker.judge(piece.strip())
+            self.verdicts.append(verdict)
+            if verdict.supported:
+                shown.append(piece)
+        return "".join(shown)
+
+
+def _clauses(item: Evidence, text: str) -> list[tuple[set[str], bool]]:
+    """The evidence's clauses as (terms, negated), a clause's polarity flipped under a negative
+    heading. A question heading answered "No." or
+    "Yes." (an FAQ) is a clause of its own: "Do you have a physical store?" + "No." says
+    the shop has none."""
+    heading = item.title.rsplit(">", 1)[-1].strip()
+    # Under "What the warranty doesn't cover" or "Exclusions", every line is said in the negative.
+    under_negation = not heading.endswith("?") and NEGATION.search(heading) is not None
+    out = []
+    for sentence in evidence_sentences(text):
+        for clause in _CLAUSE.split(sentence):
+            if terms(clause):
+                out.append((set(terms(clause)), (NEGATION.search(clause) is not None) != under_negation))
+    answer = re.match(r"\s*(no|yes)\b", text, re.IGNORECASE)
+    if heading.endswith("?") and answer and terms(heading):
+        out.append((set(terms(heading)), answer.group(1).lower() == "no"))
+    return out
+
+
+def _restates(own: set[str], clause: set[str]) -> bool:
+    shared = len(own & clause)
+    return shared >= min(2, len(own)) and shared / min(len(own), len(clause)) >= CONTRADICTION_OVERLAP
+
+
+def _ngrams(text: str) -> set[tuple[str, ...]]:
+    words = re.findall(r"[a-z0-9']+", text.lower())
+    return {tuple(words[i:i + RECITAL_WORDS]) for i in range(len(words) - RECITAL_WORDS + 1)}
