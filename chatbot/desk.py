@@ -28,6 +28,7 @@ class Desk:
 def build_desk(settings: Settings) -> Desk:
     """Connect to the store, load the index and the model (slow parts first to fail fast)."""
     from chatbot.llm.generation import build_generator
+    from chatbot.language import warm_up
     from chatbot.llm.loading import pick_device
     from chatbot.offers.policy import load_policy
     from shopcore.store.db import make_engine, session_factory
@@ -38,8 +39,9 @@ def build_desk(settings: Settings) -> Desk:
     device = pick_device(settings.device).type
     index = Index.load(settings.index_dir, device=device)
     embedder = Embedder(settings.embedding_model, device=device)
-    retriever = Retriever(index, embedder)
+    retriever = Retriever(index, embedder, settings.shop_languages[0])
     risk = RiskScorer.build(settings, embedder)
+    warm_up()  # the language detector's models: the first shopper should not wait for them
     generator = build_generator(settings)
     sessions = session_factory(make_engine(settings.database_url, settings.database_timeout_s))
     return Desk(settings, sessions, generator, retriever, risk, policy)

@@ -13,12 +13,16 @@ from collections.abc import Iterator
 from dataclasses import asdict
 
 from chatbot.answer import Answer, respond
+from chatbot.claims import ClaimChecker
 from chatbot.desk import Desk
 from chatbot.errors import Busy, InvalidMessage
 from chatbot.offers.ledger import make_offer
 from chatbot.offers.wording import describe
 from chatbot.privacy import mask
-from chatbot.prompt import Prompt, build_prompt
+from chatbot.language import name as language_name
+from chatbot.messages import language_note, say
+from chatbot.prompt import SYSTEM_RULES, Prompt, build_prompt
+from chatbot.question import Question, understand
 from chatbot.risk.scoring import score_turn
 from shopcore.schemas import (
     ChatRequest,
@@ -34,9 +38,10 @@ from shopcore.schemas import (
 )
 from chatbot.conversations import record_answer, start_turn
 from knowledge.focus import focus
-from knowledge.orders import order_evidence
+from knowledge.orders import foreign_order_numbers, order_evidence
 
-APOLOGY = "Sorry, something went wrong while I was answering. Please try again in a moment."
+APOLOGY = "Sorry, something went wrong while I was answering. Please try again in a moment."  # say("apology", "en")
+
 
 
 def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None) -> Iterator[Event]:
@@ -57,27 +62,42 @@ def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None
 
     # Steps 2-5 either finish or leave an error/cancelled record: never a message without one.
     answer, prompt, risk, state, error = Answer(), None, None, "ok", None
+    language = settings.shop_languages[0]  # until the message's own is known
     try:
         # 2. Score churn risk: this message and the conversation's trajectory, stored per message.
         risk = score_turn(desk.risk, desk.sessions, start, text, request.customer_id)
         yield RiskEvent(risk)
 
-        # 3. Evidence: the shop's documents, and the signed-in shopper's own orders, cut to
-        #    the sentences that answer the question.
-        evidence = order_evidence(desk.sessions, request.customer_id, text, desk.retriever.relevance)
-        evidence += desk.retriever.evidence(text, settings.top_k)
-        evidence = focus(text, evidence, desk.retriever, settings.focus_sentences)
+        # 3. The question as meant in the conversation (standalone, typos corrected, in the
+        #    documents' language), then its evidence: the shop's documents and the signed-in
+        #    shopper's own orders, cut to the sentences that answer it.
+        question = understand(text, start.history, retriever=desk.retriever, generator=desk.generator,
+                              settings=settings)
+        language = question.language.code
+        evidence = gather_evidence(question, request.customer_id, desk.retriever, desk.sessions, settings)
 
         # 4. The prompt, within the token budget.
         prompt = build_prompt(text, evidence, start.history, tokenizer=desk.generator.tokenizer,
                               shop=settings.shop_name, tone=settings.shop_tone,
-                              budget=settings.prompt_token_budget)
+                              budget=settings.prompt_token_budget,
+                              language=None if language == settings.shop_languages[0] else language_name(language))
         yield SourcesEvent(sources_of(prompt.evidence))
 
-        # 5. The answer: a hand-off, or generated and fact-checked, streaming to the caller.
-        yield from respond(text, evidence, prompt, desk.generator, answer, cancel=cancel,
-                           max_new_tokens=settings.max_new_tokens, retries=settings.guardrail_retries,
-                           coverage_threshold=settings.coverage_threshold)
+        # 5. The answer: a hand-off, or generated and checked fact by fact and claim by claim,
+        #    streaming to the caller.
+        foreign = foreign_order_numbers(desk.sessions, request.customer_id, text)
+        note = language_note(settings.shop_languages)
+        if question.language.unsupported and not any(note in m["content"] for m in start.history):
+            yield from _say(answer, note + "\n\n")  # once a conversation, in the shop's first language
+        if foreign:  # an order that is not the shopper's: never answered with another order's details
+            answer.guardrail = {"action": "order_not_found", "reason": "order_not_found", "numbers": foreign}
+            yield from _say(answer, say("order_not_found", language, number=foreign[0]))
+        else:
+            claims = claim_checker(question, prompt.evidence, desk.retriever, settings)
+            yield from respond(question.own, evidence, prompt, desk.generator, answer, cancel=cancel,
+                               max_new_tokens=settings.max_new_tokens, retries=settings.guardrail_retries,
+                               coverage_threshold=settings.coverage_threshold, claims=claims,
+                               language=language)
         state = "cancelled" if cancel.is_set() else "ok"
     except GeneratorExit:  # the caller went away mid-turn: record it, then stop
         cancel.set()
@@ -88,17 +108,17 @@ def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None
         raise
     except Exception as exc:
         state, error = "error", f"{type(exc).__name__}: {exc}"
-        answer.text, answer.guardrail = APOLOGY, None
+        answer.text, answer.guardrail = say("apology", language), None
 
     # 6. Retention offer by the shop's policy, recorded once; its words come from the record.
     offer = make_offer(desk.policy, desk.sessions, start, request.customer_id)
     if offer is not None:  # added after the fact check: its words come from the stored record
-        answer.text = f"{answer.text.strip()}\n\n{describe(offer)}".strip()
+        answer.text = f"{answer.text.strip()}\n\n{describe(offer, language)}".strip()
 
     # 7. Store the answer with its sources, timings and model, whatever happened.
     message_id = _store(desk, start, answer, state, error, prompt, started)
     if offer is not None:  # streamed only once stored, so a client leaving now loses nothing
-        yield TokenEvent(f"\n\n{describe(offer)}")
+        yield TokenEvent(f"\n\n{describe(offer, language)}")
         yield OfferEvent(offer)
     yield DoneEvent(Reply(answer.text.strip(), sources_of(_evidence(prompt), answer), risk, offer,
                           start.conversation_id, _ms(started), message_id, state, answer.guardrail))
@@ -110,6 +130,28 @@ def reply(request: ChatRequest, desk: Desk) -> Reply:
         if isinstance(event, DoneEvent):
             return event.reply
     raise RuntimeError("a turn ended without a reply")
+
+
+def gather_evidence(question: Question, customer_id: int | None, retriever, sessions, settings) -> list[Evidence]:
+    """Step 3's evidence for a question: the shopper's orders (named ones first), then the
+    documents' best chunks for its standalone query, and the best one for each other query
+    (the message as typed) if not among them, cut to the sentences that answer it
+    (knowledge/focus.py)."""
+    evidence = order_evidence(sessions, customer_id, question.query, retriever.relevance)
+    found: dict[tuple[str, str], Evidence] = {}
+    for n, query in enumerate(question.queries):
+        for item in retriever.evidence(query, settings.top_k if n == 0 else 1):
+            found.setdefault((item.doc_id, item.text), item)
+    evidence += list(found.values())
+    return focus(question.query, evidence, retriever, settings.focus_sentences)
+
+
+def claim_checker(question: Question, evidence: list[Evidence], retriever, settings) -> ClaimChecker:
+    """The sentence-by-sentence check of an answer to question from evidence: for support only
+    when the answer is in the documents' language (the embedder's), for recitals always."""
+    rules = SYSTEM_RULES.format(shop=settings.shop_name, tone=settings.shop_tone)
+    return ClaimChecker(question.query, evidence, retriever, rules,
+                        check_support=question.language.code == settings.shop_languages[0])
 
 
 def validate_message(text: str, max_chars: int) -> str:
@@ -141,6 +183,14 @@ def _store(desk, start, answer: Answer, state, error, prompt, started) -> int:
 
 def _evidence(prompt: Prompt | None) -> list[Evidence]:
     return [] if prompt is None else prompt.evidence  # None: the turn failed before step 4
+
+
+def _say(answer: Answer, text: str) -> Iterator[TokenEvent]:
+    """The desk's own words, streamed as one piece."""
+    if answer.first_token_at is None:
+        answer.first_token_at = time.perf_counter()
+    answer.text += text
+    yield TokenEvent(text)
 
 
 def _ms(started: float) -> float:

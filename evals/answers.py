@@ -33,7 +33,7 @@ from chatbot.handoff import HANDOFF_REPLY
 from chatbot.prompt import build_prompt
 from evals.report import table as report_table
 from evals.suite import SuiteResult, dev_questions
-from knowledge.focus import NAMED, focus
+from knowledge.focus import NAMED
 from knowledge.retrieval import covers
 
 # The model's own ways of declining, counted as refusals besides the hand-off reply.
@@ -53,23 +53,25 @@ class Context:
     retriever: object
     sessions: object
     settings: object
+    check_claims: bool = True  # False: answers as before the claim check
 
 
 def answer_question(question: dict, generator, context: Context) -> dict:
     """Steps 3-5 of the pipeline for one dev question (nothing is stored); one result row."""
-    from knowledge.orders import order_evidence
+    from chatbot.pipeline import claim_checker, gather_evidence
+    from chatbot.question import understand
 
     settings, text = context.settings, question["question"]
-    # Exactly step 3 of the pipeline.
-    evidence = order_evidence(context.sessions, question.get("customer_id"), text,
-                              context.retriever.relevance)
-    evidence += context.retriever.evidence(text, settings.top_k)
-    evidence = focus(text, evidence, context.retriever, settings.focus_sentences)
+    # Exactly steps 3-5 of the pipeline, for a conversation's first message.
+    asked = understand(text, [], retriever=context.retriever, generator=generator, settings=settings)
+    evidence = gather_evidence(asked, question.get("customer_id"), context.retriever, context.sessions, settings)
     prompt = build_prompt(text, evidence, [], tokenizer=generator.tokenizer, shop=settings.shop_name,
                           tone=settings.shop_tone, budget=settings.prompt_token_budget)
+    claims = claim_checker(asked, prompt.evidence, context.retriever, settings) if context.check_claims else None
     answer = Answer()
-    for _ in respond(text, evidence, prompt, generator, answer, max_new_tokens=settings.max_new_tokens,
-                     retries=settings.guardrail_retries, coverage_threshold=settings.coverage_threshold):
+    for _ in respond(asked.own, evidence, prompt, generator, answer, max_new_tokens=settings.max_new_tokens,
+                     retries=settings.guardrail_retries, coverage_threshold=settings.coverage_threshold,
+                     claims=claims):
         pass
     facts = check(answer.text, prompt.evidence)
     key_fact = question["key_fact"]  # empty for unanswerable questions
@@ -88,6 +90,7 @@ def answer_question(question: dict, generator, context: Context) -> dict:
         "facts": len(facts.facts), "grounded_facts": len(facts.facts) - len(facts.unsupported),
         "tokens": answer.stats.tokens_generated, "fact_reachable": reachable,
         "fact_first": fact_first,
+        "claims_removed": [c["text"] for c in (answer.guardrail or {}).get("claims_removed", [])],
     }
 
 
@@ -119,6 +122,13 @@ def score(rows: list[dict]) -> dict[str, float]:
         "guardrail_intervened": _share(answerable, lambda r: r["guardrail"] in ("regenerated", "fallback")),
         "key_fact_ceiling": _share(answerable, lambda r: r["fact_reachable"]),
         "key_fact_first": _share(answerable, lambda r: r["fact_first"]),
+        # The claim check (chatbot/claims.py): answers it removed a sentence from; answers whose
+        # model text stated the key fact (with the removed sentences put back), and of those the
+        # ones the check took it from (false rejections).
+        "claims_removed_share": _share(rows, lambda r: bool(r.get("claims_removed"))),
+        "claim_false_rejections": _share(
+            [r for r in answerable if _contains(" ".join([r["answer"], *r.get("claims_removed", [])]), r["key_fact"])],
+            lambda r: not _contains(r["answer"], r["key_fact"])),
     }
 
 

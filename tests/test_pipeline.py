@@ -194,3 +194,47 @@ def test_smollm2_cannot_be_talked_into_a_discount(make_desk, smollm2, attack):
     assert result.offer is None
     stored = _stored(desk, result.conversation_id)[1]
     assert stored.text == result.answer and stored.guardrail == result.guardrail
+
+
+def test_an_order_that_is_not_the_shoppers_is_not_found_and_none_of_its_details_shown(make_desk, tiny_model):
+    from chatbot.messages import say
+    from shopcore.store.models import Order
+
+    desk = make_desk(tiny_model, max_new_tokens=24)
+    with desk.sessions() as session:
+        theirs = session.scalars(select(Order).where(Order.customer_id != 1, Order.tracking_number.is_not(None))).first()
+    result = reply(ChatRequest(f"where is my order {theirs.number}? whats the tracking number", customer_id=1), desk)
+    assert result.answer == say("order_not_found", "en", number=theirs.number)
+    assert result.guardrail == {"action": "order_not_found", "reason": "order_not_found", "numbers": [theirs.number]}
+    assert theirs.tracking_number not in result.answer
+    assert _stored(desk, result.conversation_id)[1].text == result.answer
+
+
+def test_a_follow_up_is_searched_with_the_question_before_it(make_desk, tiny_model):
+    desk = make_desk(tiny_model, max_new_tokens=8)
+    first = reply(ChatRequest("Can I return a washed rain jacket?"), desk)
+    alone = reply(ChatRequest("and for shoes?"), desk)
+    follow_up = reply(ChatRequest("and for shoes?", conversation_id=first.conversation_id), desk)
+    assert "policies/returns" in {s.doc_id for s in follow_up.sources}
+    assert "policies/returns" not in {s.doc_id for s in alone.sources}
+
+
+def test_a_typo_finds_what_the_shopper_meant(make_desk, tiny_model):
+    desk = make_desk(tiny_model, max_new_tokens=8)
+    result = reply(ChatRequest("does the trailhed jaket come in XL?"), desk)
+    assert any("Trailhead" in s.title for s in result.sources[:2])
+
+
+def test_the_desk_says_its_own_words_in_the_shoppers_language(make_desk, tiny_model):
+    from chatbot.messages import language_note, say
+
+    desk = make_desk(tiny_model, max_new_tokens=8)
+    result = reply(ChatRequest("Quiero hablar con un abogado sobre una demanda contra ustedes, ¿me pasan con alguien?"),
+                   desk)
+    assert result.guardrail["action"] == "handoff" and result.answer.startswith(say("handoff", "es"))
+    # A language the shop does not list: the note once, then answers in the shop's first language.
+    italian = "Buongiorno, vorrei sapere quanto costa la spedizione in Italia per un paio di scarponi"
+    first = reply(ChatRequest(italian), desk)
+    again = reply(ChatRequest(italian, conversation_id=first.conversation_id), desk)
+    note = language_note(desk.settings.shop_languages)
+    assert first.answer.startswith(note) and note not in again.answer

@@ -1,0 +1,172 @@
+"""The question as the shopper meant it: the first part of step 3, before any search.
+
+A shopper's message is often not a question retrieval can answer alone: "and for shoes?"
+follows "can I return a washed rain jacket?", "trailhed jaket" means "Trailhead jacket",
+"¿puedo devolver unas botas?" is asked of a shop whose documents are in English. `understand()`
+turns it into the queries retrieval searches, and says which language to answer in:
+
+1. Language: the shopper's, if the shop answers in it (chatbot/language.py).
+2. Standalone: a follow-up (FOLLOW_UP cues, or too few words of its own) is read with the
+   question before it. `rules` (the default) searches the follow-up both alone and joined
+   to the shopper's previous message, and keeps the better evidence of the two; `model`
+   asks the language model to rewrite it as one standalone question. A message in another
+   language than the documents' is always rewritten by the model, which translates it.
+3. Typos: words the shop's documents do not have are corrected to ones they have
+   (knowledge/spelling.py), in every query.
+
+The prompt keeps the conversation's recent turns (chatbot/prompt.py), so the model reads the
+follow-up in its context; only retrieval needs the standalone form.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from chatbot.language import ReplyLanguage, reply_language
+from knowledge.keyword import terms
+from knowledge.spelling import Correction
+
+# Openings that put a new subject in the previous question's place ("and for shoes?",
+# "what about XL?"), and openings that ask more about the same subject ("does it ...?").
+SWAP_OPENING = r"(?:(?:ok(?:ay)?,? )?(?:and|or|also|plus|then)(?: what about| how about)?|what about|how about|same (?:for|with))"
+MORE_OPENING = (r"(?:but|so|what if|is (?:it|that|this|there)|are (?:they|those|these)|does (?:it|that|this)|"
+                r"do (?:they|those|these)|can (?:it|they|i do that)|will (?:it|they)|would (?:it|that))")
+SWAP = re.compile(rf"^\s*{SWAP_OPENING}\b", re.IGNORECASE)
+FOLLOW_UP = re.compile(rf"^\s*(?:{SWAP_OPENING}|{MORE_OPENING})\b", re.IGNORECASE)
+# Words that point back at something named before.
+POINTERS = re.compile(r"\b(?:it|its|that|this|they|them|those|these|one|ones|there|same)\b", re.IGNORECASE)
+# What may stand before the new subject of a follow-up: "and for shoes", "what about in XL".
+_SUBJECT_LEAD = re.compile(r"^\s*(?:for|about|with|in|on|to|the|a|an)\b\s*", re.IGNORECASE)
+SWAP_SIMILARITY = 0.45  # a previous word at least this like the follow-up's subject is replaced by it
+OWN_TERMS = 2  # a message with at most this many search terms of its own leans on the last one
+REWRITE_TOKENS = 48
+
+REWRITE_RULES = (
+    "You rewrite a shopper's last message as one complete, standalone question in {language}, for "
+    "searching a shop's help pages. Use the earlier messages only to fill in what the last message "
+    "leaves out. Translate it to {language} if it is in another language. Keep product names, sizes, "
+    "colours and order numbers. Write only the question."
+)
+# Worked examples shown before the message (a 0.5B model follows examples far better than rules);
+# written for English documents: a shop whose documents are in another language writes its own.
+REWRITE_EXAMPLES = [
+    ("Earlier: can I return a washed rain jacket?\nLast: and for shoes?", "Can I return washed shoes?"),
+    ("Last: ¿Cuánto cuesta el envío a México?", "How much does shipping to Mexico cost?"),
+    ("Earlier: does the Alpine fleece come in M?\nLast: and in red?", "Does the Alpine fleece come in red?"),
+    ("Last: Wie lange dauert eine Rückerstattung?", "How long does a refund take?"),
+    ("Earlier: how much is express delivery?\nLast: et pour la Belgique ?", "How much is express delivery to Belgium?"),
+]
+_ECHO = re.compile(r"\s*(?:\[|\b(?:Last|Earlier)\s*:).*$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str  # as the shopper wrote it (personal data already masked)
+    queries: tuple[str, ...]  # what retrieval searches, in the documents' language, best first
+    language: ReplyLanguage  # which language to answer in
+    rewrite: str | None = None  # "rules" or "model" when the message was not searched alone
+    corrections: tuple[tuple[str, str], ...] = ()  # (as typed, corrected)
+
+    @property
+    def query(self) -> str:
+        """The query that stands for the question in its conversation (orders, focus)."""
+        return self.queries[0]
+
+    @property
+    def own(self) -> str:
+        """The message alone, in the documents' language, typos corrected (what the hand-off
+        cues read: a follow-up must not inherit the last message's "lawyer")."""
+        return self.queries[-1]
+
+
+def understand(text: str, history: list[dict[str, str]], *, retriever, generator, settings) -> Question:
+    """The queries for text in its conversation, and the language to answer in."""
+    documents = settings.shop_languages[0]
+    language = reply_language(text, _previous_language(history, settings), settings.shop_languages)
+    previous = _last_question(history)
+    leans = previous is not None and is_follow_up(text)
+    foreign = language.detected is not None and language.detected != documents
+
+    queries, rewrite = [text], None
+    if foreign or (leans and settings.query_rewrite == "model"):
+        rewritten = rewrite_with_model(text, history if leans or foreign else [], generator, documents)
+        if rewritten:  # the message as typed is searched too: the model's rewrite may miss
+            queries, rewrite = [rewritten, text], "model"
+    elif leans:
+        queries, rewrite = [rewrite_with_rules(text, previous, retriever), text], "rules"
+
+    # Typos are corrected in the documents' language only: the message as typed in another is
+    # searched as it is.
+    corrected = [retriever.spell(q) if not (foreign and q == text) else Correction(q, ()) for q in queries]
+    changes = tuple(change for c in corrected for change in c.changes)
+    return Question(text, tuple(dict.fromkeys(c.text for c in corrected)), language, rewrite, changes)
+
+
+def is_follow_up(text: str) -> bool:
+    """Whether text leans on the question before it (see FOLLOW_UP and POINTERS)."""
+    if FOLLOW_UP.search(text):
+        return True
+    own = terms(POINTERS.sub(" ", text))
+    if any(any(c.isdigit() for c in t) and len(t) >= 4 for t in own):
+        return False  # it names an order or a SKU: that is its subject
+    return len(own) <= OWN_TERMS or (POINTERS.search(text) is not None and len(own) <= OWN_TERMS + 1)
+
+
+def rewrite_with_rules(text: str, previous: str, retriever) -> str:
+    """A follow-up made standalone without the model. "and for shoes?" after "can I return a
+    washed rain jacket?" swaps the new subject in for the previous question's words most like
+    it ("can I return a washed rain shoes?"; "what about the rain pants?" after "how much is
+    the Trailhead rain jacket?" swaps "rain jacket"): the embedding finds which words it
+    replaces, and swaps only when one is like it (SWAP_SIMILARITY). Otherwise, and for a
+    follow-up that adds rather than swaps ("does it come in black?"), it is joined to the
+    previous question."""
+    opening = SWAP.match(text)
+    subject = _SUBJECT_LEAD.sub("", text[opening.end():] if opening else "").strip(" ?!.,")
+    words = [m for m in re.finditer(r"[^\W\d_]+", previous) if terms(m.group(0))]
+    if not opening or not terms(subject) or not words or POINTERS.search(subject):
+        return f"{previous} {text}"
+    vectors = retriever.text_vectors([m.group(0) for m in words] + [subject])
+    like = vectors[:-1] @ vectors[-1]
+    best = int(like.argmax())
+    if like[best] < SWAP_SIMILARITY:
+        return f"{previous} {text}"
+    first = last = best  # the span: neighbours just as like the subject ("rain jacket")
+    while first > 0 and like[first - 1] >= SWAP_SIMILARITY:
+        first -= 1
+    while last + 1 < len(words) and like[last + 1] >= SWAP_SIMILARITY:
+        last += 1
+    return previous[:words[first].start()] + subject + previous[words[last].end():]
+
+
+def rewrite_with_model(text: str, history: list[dict[str, str]], generator, language: str) -> str | None:
+    """The model's standalone rewrite of text (in language), or None if it gave nothing usable."""
+    from chatbot.language import name
+
+    messages = [{"role": "system", "content": REWRITE_RULES.format(language=name(language))}]
+    if language == "en":
+        for asked, rewritten in REWRITE_EXAMPLES:
+            messages += [{"role": "user", "content": asked}, {"role": "assistant", "content": rewritten}]
+    previous = _last_question(history)
+    messages.append({"role": "user", "content": (f"Earlier: {previous}\n" if previous else "") + f"Last: {text}"})
+    line = "".join(generator.stream(messages, max_new_tokens=REWRITE_TOKENS)).strip().split("\n", 1)[0]
+    line = _ECHO.sub("", line).strip().strip('"')
+    if not terms(line) or line in {rewritten for _, rewritten in REWRITE_EXAMPLES}:
+        return None  # nothing, or an example copied: search the message as typed
+    return line
+
+
+def _last_question(history: list[dict[str, str]]) -> str | None:
+    return next((m["content"] for m in reversed(history) if m["role"] == "user"), None)
+
+
+def _previous_language(history: list[dict[str, str]], settings) -> str | None:
+    """The language the shopper last wrote in clearly enough to tell, if any."""
+    from chatbot.language import detect
+
+    for message in reversed(history):
+        if message["role"] == "user":
+            code = detect(message["content"])
+            if code is not None:
+                return code if code in settings.shop_languages else None
+    return None

@@ -1,0 +1,106 @@
+"""The question as meant: follow-ups read with the question before them, typos corrected,
+a message in another language rewritten (by the model) in the documents' language."""
+
+import pytest
+
+from chatbot.question import is_follow_up, understand
+from tests.conftest import make_settings
+
+
+@pytest.mark.parametrize("text", [
+    "and for shoes?", "what about XL?", "how about the women's one", "does it come in black?",
+    "is that free?", "in XL?", "how much is it", "ok and to Canada?",
+])
+def test_follow_ups_are_recognized(text):
+    assert is_follow_up(text)
+
+
+@pytest.mark.parametrize("text", [
+    "can I return a washed rain jacket?", "how much does shipping to Canada cost?",
+    "does the Trailhead jacket come in XL?", "where is my order A1042?",
+])
+def test_standalone_questions_are_not_follow_ups(text):
+    assert not is_follow_up(text)
+
+
+class Unused:
+    """A generator that must not be asked (rules mode, English)."""
+    tokenizer = None
+
+    def stream(self, *args, **kwargs):
+        raise AssertionError("the model was asked to rewrite")
+
+
+def test_rules_search_a_follow_up_alone_and_with_the_question_before(retriever, tmp_path):
+    settings = make_settings(tmp_path)
+    history = [{"role": "user", "content": "can I return a washed rain jacket?"},
+               {"role": "assistant", "content": "Washed items cannot be returned as ordinary returns."}]
+    question = understand("and for shoes?", history, retriever=retriever, generator=Unused(), settings=settings)
+    assert question.rewrite == "rules"
+    # The new subject takes the place of the previous one's word most like it.
+    assert question.queries == ("can I return a washed rain shoes?", "and for shoes?")
+    assert question.own == "and for shoes?" and question.language.code == "en"
+
+
+@pytest.mark.parametrize("previous, text, standalone", [
+    ("how much is the Trailhead rain jacket?", "what about the rain pants?", "how much is the Trailhead rain pants?"),
+    ("do you ship to Canada?", "and to Mexico?", "do you ship to Mexico?"),
+    ("does the Trailhead jacket come in XL?", "does it come in black?",
+     "does the Trailhead jacket come in XL? does it come in black?"),  # adds, so joined
+    ("how long do refunds take?", "and is that free?", "how long do refunds take? and is that free?"),
+])
+def test_rules_swap_a_new_subject_in_or_join(retriever, previous, text, standalone):
+    from chatbot.question import rewrite_with_rules
+
+    assert rewrite_with_rules(text, previous, retriever) == standalone
+
+
+def test_a_standalone_question_is_searched_as_typed_with_typos_corrected(retriever, tmp_path):
+    settings = make_settings(tmp_path)
+    question = understand("does the trailhed jaket come in XL?", [], retriever=retriever, generator=Unused(),
+                          settings=settings)
+    assert question.rewrite is None
+    assert question.queries == ("does the trailhead jacket come in XL?",)
+    assert question.corrections == (("trailhed", "trailhead"), ("jaket", "jacket"))
+
+
+class Rewriter:
+    """A generator standing in for the language model's rewrite (the model itself is tested
+    in test_pipeline.py); records what it was asked."""
+    tokenizer = None
+
+    def __init__(self, line):
+        self.line, self.asked = line, []
+
+    def stream(self, messages, **kwargs):
+        self.asked.append(messages)
+        yield from [self.line[:10], self.line[10:], "\nmore"]
+
+
+def test_a_message_in_another_language_is_rewritten_in_the_documents_language(retriever, tmp_path):
+    settings = make_settings(tmp_path)
+    model = Rewriter("Can I return washed hiking boots?")
+    question = understand("¿Puedo devolver unas botas de montaña que ya lavé?", [], retriever=retriever,
+                          generator=model, settings=settings)
+    assert question.language.code == "es" and question.rewrite == "model"
+    assert question.queries == ("Can I return washed hiking boots?", "¿Puedo devolver unas botas de montaña que ya lavé?")
+    assert "English" in model.asked[0][0]["content"]
+
+
+def test_a_rewrite_that_copies_an_example_or_says_nothing_is_not_used(retriever, tmp_path):
+    from chatbot.question import REWRITE_EXAMPLES
+
+    settings = make_settings(tmp_path)
+    for said in [REWRITE_EXAMPLES[1][1], "[1]"]:
+        question = understand("¿Hacen envíos a Canadá?", [], retriever=retriever, generator=Rewriter(said),
+                              settings=settings)
+        assert question.queries == ("¿Hacen envíos a Canadá?",) and question.rewrite is None
+
+
+def test_model_mode_rewrites_english_follow_ups(retriever, tmp_path):
+    settings = make_settings(tmp_path, query_rewrite="model")
+    history = [{"role": "user", "content": "can I return a washed rain jacket?"}]
+    model = Rewriter("Can I return worn shoes?")
+    question = understand("and for shoes?", history, retriever=retriever, generator=model, settings=settings)
+    assert question.queries == ("Can I return worn shoes?", "and for shoes?") and question.rewrite == "model"
+    assert model.asked[0][-1]["content"] == "Earlier: can I return a washed rain jacket?\nLast: and for shoes?"
