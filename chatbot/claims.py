@@ -34,7 +34,7 @@ from shopcore.schemas import Evidence
 
 SUPPORT_COVERAGE = 0.6
 SUPPORT_SIMILARITY = 0.62
-CONTRADICTION_OVERLAP = 0.6  # share of the sentence's terms an evidence sentence must share to be restated
+RESTATES = 0.3  # Jaccard similarity of terms from which a sentence restates an evidence clause
 RECITAL_WORDS = 6
 DELIMITERS = ("<<<", ">>>")
 
@@ -51,7 +51,8 @@ COURTESY = re.compile(
     re.IGNORECASE,
 )
 NEGATION = re.compile(
-    r"\b(?:not|no|never|none|nothing|nor|cannot|without|excluded?|excludes|exclusions?|except|unable|non)\b|n'?t\b",
+    r"\b(?:not|no|never|none|nothing|nor|cannot|without|excluded?|excludes|exclusions?|except|unable|non|"
+    r"\w+n['’]t|(?:do|does|did|ca|wo|is|are|was|were|have|has|had|should|could|would)nt)\b",
     re.IGNORECASE)
 _CLAUSE = re.compile(r"(?<=[.!?;])\s+|,\s+(?=but\b|however\b|while\b|whereas\b)")
 _CITATION = re.compile(r"\s*\[\d+\]")
@@ -106,12 +107,15 @@ class ClaimChecker:
         return float(np.max(self._vectors @ self.retriever.text_vectors([text])[0]))
 
     def _contradicts(self, text: str, own: set[str]) -> bool:
-        """Whether the evidence clauses that restate text's words all say them with the
-        opposite polarity (a negation where text has none, or the reverse)."""
+        """Whether the evidence clause that text restates most closely (Jaccard similarity of
+        their terms, at least RESTATES) says it with the opposite polarity: a negation where
+        text has none, or the reverse. A clause quoted as it is always restates itself best."""
         negated = NEGATION.search(text) is not None
-        restating = [clause_negated for clause_terms, clause_negated in self.clauses
-                     if _restates(own, clause_terms)]
-        return bool(restating) and all(n != negated for n in restating)
+        # Best restated clause first; between equals, one that agrees (the benefit of the doubt).
+        scored = [(len(own & terms_) / len(own | terms_), clause_negated == negated)
+                  for terms_, clause_negated in self.clauses]
+        similarity, agrees = max(scored, default=(0.0, True))
+        return similarity >= RESTATES and not agrees
 
 
 @dataclass
@@ -156,27 +160,29 @@ class ClaimGate:
 
 
 def _clauses(item: Evidence, text: str) -> list[tuple[set[str], bool]]:
-    """The evidence's clauses as (terms, negated), a clause's polarity flipped under a negative
-    heading. A question heading answered "No." or
-    "Yes." (an FAQ) is a clause of its own: "Do you have a physical store?" + "No." says
-    the shop has none."""
+    """The evidence's clauses as (terms, negated). Under a negative heading ("What the warranty
+    doesn't cover", "Exclusions") each clause is also read with the heading ("the warranty
+    doesn't cover: accidental damage"), so a sentence that says the heading's words in the
+    positive ("the warranty covers accidental damage") restates that reading best. A question
+    heading answered "No." or "Yes." (an FAQ) is a clause of its own: "Do you have a physical
+    store?" + "No." says the shop has none."""
     heading = item.title.rsplit(">", 1)[-1].strip()
-    # Under "What the warranty doesn't cover" or "Exclusions", every line is said in the negative.
+    heading_terms = set(terms(heading))
     under_negation = not heading.endswith("?") and NEGATION.search(heading) is not None
     out = []
     for sentence in evidence_sentences(text):
-        for clause in _CLAUSE.split(sentence):
-            if terms(clause):
-                out.append((set(terms(clause)), (NEGATION.search(clause) is not None) != under_negation))
+        parts = _CLAUSE.split(sentence)
+        for clause in parts + ([sentence] if len(parts) > 1 else []):  # the whole sentence too
+            clause_terms = set(terms(clause))
+            if clause_terms:
+                negated = NEGATION.search(clause) is not None
+                out.append((clause_terms, negated))
+                if under_negation:
+                    out.append((clause_terms | heading_terms, not negated))
     answer = re.match(r"\s*(no|yes)\b", text, re.IGNORECASE)
-    if heading.endswith("?") and answer and terms(heading):
-        out.append((set(terms(heading)), answer.group(1).lower() == "no"))
+    if heading.endswith("?") and answer and heading_terms:
+        out.append((heading_terms, answer.group(1).lower() == "no"))
     return out
-
-
-def _restates(own: set[str], clause: set[str]) -> bool:
-    shared = len(own & clause)
-    return shared >= min(2, len(own)) and shared / min(len(own), len(clause)) >= CONTRADICTION_OVERLAP
 
 
 def _ngrams(text: str) -> set[tuple[str, ...]]:

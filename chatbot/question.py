@@ -65,6 +65,8 @@ class Question:
     text: str  # as the shopper wrote it (personal data already masked)
     queries: tuple[str, ...]  # what retrieval searches, in the documents' language, best first
     language: ReplyLanguage  # which language to answer in
+    own: str  # the message alone in the documents' language, typos corrected: what the hand-off
+    #           cues read (a follow-up must not inherit the last message's "lawyer")
     rewrite: str | None = None  # "rules" or "model" when the message was not searched alone
     corrections: tuple[tuple[str, str], ...] = ()  # (as typed, corrected)
 
@@ -72,12 +74,6 @@ class Question:
     def query(self) -> str:
         """The query that stands for the question in its conversation (orders, focus)."""
         return self.queries[0]
-
-    @property
-    def own(self) -> str:
-        """The message alone, in the documents' language, typos corrected (what the hand-off
-        cues read: a follow-up must not inherit the last message's "lawyer")."""
-        return self.queries[-1]
 
 
 def understand(text: str, history: list[dict[str, str]], *, retriever, generator, settings) -> Question:
@@ -100,7 +96,9 @@ def understand(text: str, history: list[dict[str, str]], *, retriever, generator
     # searched as it is.
     corrected = [retriever.spell(q) if not (foreign and q == text) else Correction(q, ()) for q in queries]
     changes = tuple(change for c in corrected for change in c.changes)
-    return Question(text, tuple(dict.fromkeys(c.text for c in corrected)), language, rewrite, changes)
+    # The message alone: as typed, or its translation (another language: the cues are the documents').
+    own = corrected[0].text if foreign and rewrite else corrected[-1].text
+    return Question(text, tuple(dict.fromkeys(c.text for c in corrected)), language, own, rewrite, changes)
 
 
 def is_follow_up(text: str) -> bool:

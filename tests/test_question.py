@@ -85,6 +85,7 @@ def test_a_message_in_another_language_is_rewritten_in_the_documents_language(re
     assert question.language.code == "es" and question.rewrite == "model"
     assert question.queries == ("Can I return washed hiking boots?", "¿Puedo devolver unas botas de montaña que ya lavé?")
     assert "English" in model.asked[0][0]["content"]
+    assert question.own == "Can I return washed hiking boots?"  # the hand-off cues read English
 
 
 def test_a_rewrite_that_copies_an_example_or_says_nothing_is_not_used(retriever, tmp_path):
