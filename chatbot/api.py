@@ -366,9 +366,8 @@ def create_app(settings: Settings | None = None, desk: Desk | None = None) -> Fa
             retention.cancel()
         if adapters is not None:
             adapters.close()
-        close = getattr(app.state.desk.generator, "close", None)
-        if built_here and close is not None:  # a desk we were given is its owner's to close
-            await run_in_threadpool(close)
+        if built_here:  # a desk we were given is its owner's to close
+            await run_in_threadpool(app.state.desk.close)
 
     app = FastAPI(title=f"{settings.shop_name} customer-service desk", lifespan=lifespan,
                   description="Chat with the shop's assistant; see /widget.js to embed it.")

@@ -23,11 +23,24 @@ class Desk:
     retriever: Retriever
     risk: RiskScorer
     policy: Policy
+    # The model without the shop's adapter (chatbot/llm/generation.py build_base_generator):
+    # rewrites questions and answers other languages. None: `generator` is the base model.
+    base_generator: Generator | None = None
+
+    @property
+    def plain_generator(self) -> Generator:
+        """The generator to use where the shop's adapter does not help (rewrites, other languages)."""
+        return self.base_generator or self.generator
+
+    def close(self) -> None:
+        """Stop the generators' worker threads."""
+        for generator in (self.generator, self.base_generator):
+            getattr(generator, "close", lambda: None)()
 
 
 def build_desk(settings: Settings) -> Desk:
     """Connect to the store, load the index and the model (slow parts first to fail fast)."""
-    from chatbot.llm.generation import build_generator
+    from chatbot.llm.generation import build_base_generator, build_generator
     from chatbot.language import warm_up
     from chatbot.llm.loading import pick_device
     from chatbot.offers.policy import load_policy
@@ -43,5 +56,6 @@ def build_desk(settings: Settings) -> Desk:
     risk = RiskScorer.build(settings, embedder)
     warm_up()  # the language detector's models: the first shopper should not wait for them
     generator = build_generator(settings)
+    base_generator = build_base_generator(settings, generator)
     sessions = session_factory(make_engine(settings.database_url, settings.database_timeout_s))
-    return Desk(settings, sessions, generator, retriever, risk, policy)
+    return Desk(settings, sessions, generator, retriever, risk, policy, base_generator)

@@ -12,7 +12,7 @@ from pathlib import Path
 @contextmanager
 def scratch_desk(home: Path, **overrides) -> Iterator:
     """The configured desk (model, index, risk, offers), with its store in `home`; its
-    generator is closed (worker threads stopped) at the end of the `with` block."""
+    generators are closed (worker threads stopped) at the end of the `with` block."""
     from chatbot.desk import build_desk
     from shopcore.settings import load_settings
     from shopcore.store.db import make_engine, migrate, session_factory
@@ -22,7 +22,8 @@ def scratch_desk(home: Path, **overrides) -> Iterator:
     settings = load_settings(**{
         "home": home, "database_url": f"sqlite:///{home / 'desk.db'}",
         # Shared read-only parts stay where `make setup` put them.
-        "model_cache_dir": base.model_cache_dir, "index_dir": base.index_dir, **overrides,
+        "model_cache_dir": base.model_cache_dir, "index_dir": base.index_dir,
+        "adapter_dir": base.adapter_dir, **overrides,
     })
     migrate(settings.database_url)
     engine = make_engine(settings.database_url)
@@ -32,6 +33,4 @@ def scratch_desk(home: Path, **overrides) -> Iterator:
     try:
         yield desk
     finally:
-        close = getattr(desk.generator, "close", None)
-        if close is not None:
-            close()
+        desk.close()

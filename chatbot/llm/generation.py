@@ -114,3 +114,16 @@ def build_generator(settings) -> Generator:
     choice = chosen_adapter(settings)  # CHATBOT_ADAPTER, the registry's ACTIVE, or the newest good one
     return HFGenerator(load_model(settings, adapter=choice.path), choice.version, max_batch=settings.max_batch,
                        max_queue=settings.max_queue, repetition_penalty=settings.repetition_penalty)
+
+
+def build_base_generator(settings, served: Generator) -> Generator | None:
+    """The configured model without the shop's adapter, beside the served one, when that one
+    has an adapter merged in: it rewrites questions and answers in the languages the adapter
+    was not trained in (its training set is the shop's own language). None when the served
+    generator is the base model already, or a server serves the model."""
+    if settings.generator == "openai" or served.adapter_version is None:
+        return None
+    from chatbot.llm.loading import load_model
+
+    return HFGenerator(load_model(settings), None, max_batch=settings.max_batch, max_queue=settings.max_queue,
+                       repetition_penalty=settings.repetition_penalty)
