@@ -63,6 +63,7 @@ def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None
     # Steps 2-5 either finish or leave an error/cancelled record: never a message without one.
     answer, prompt, risk, state, error = Answer(), None, None, "ok", None
     language = settings.shop_languages[0]  # until the message's own is known
+    generator = desk.generator  # the one that answers (step 4 may pick the base model)
     try:
         # 2. Score churn risk: this message and the conversation's trajectory, stored per message.
         risk = score_turn(desk.risk, desk.sessions, start, text, request.customer_id)
@@ -71,13 +72,15 @@ def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None
         # 3. The question as meant in the conversation (standalone, typos corrected, in the
         #    documents' language), then its evidence: the shop's documents and the signed-in
         #    shopper's own orders, cut to the sentences that answer it.
-        question = understand(text, start.history, retriever=desk.retriever, generator=desk.generator,
+        question = understand(text, start.history, retriever=desk.retriever, generator=desk.plain_generator,
                               settings=settings)
         language = question.language.code
         evidence = gather_evidence(question, request.customer_id, desk.retriever, desk.sessions, settings)
 
         # 4. The prompt, within the token budget.
-        prompt = build_prompt(text, evidence, start.history, tokenizer=desk.generator.tokenizer,
+        # The shop's adapter speaks the documents' language; another is answered by the base model.
+        generator = desk.generator if language == settings.shop_languages[0] else desk.plain_generator
+        prompt = build_prompt(question.asked, evidence, start.history, tokenizer=generator.tokenizer,
                               shop=settings.shop_name, tone=settings.shop_tone,
                               budget=settings.prompt_token_budget,
                               language=None if language == settings.shop_languages[0] else language_name(language))
@@ -94,17 +97,17 @@ def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None
             yield from _say(answer, say("order_not_found", language, number=foreign[0]))
         else:
             claims = claim_checker(question, prompt.evidence, desk.retriever, settings)
-            yield from respond(question.own, evidence, prompt, desk.generator, answer, cancel=cancel,
+            yield from respond(question.own, evidence, prompt, generator, answer, cancel=cancel,
                                max_new_tokens=settings.max_new_tokens, retries=settings.guardrail_retries,
                                coverage_threshold=settings.coverage_threshold, claims=claims,
                                language=language)
         state = "cancelled" if cancel.is_set() else "ok"
     except GeneratorExit:  # the caller went away mid-turn: record it, then stop
         cancel.set()
-        _store(desk, start, answer, "cancelled", None, prompt, started)
+        _store(desk, generator, start, answer, "cancelled", None, prompt, started)
         raise
     except Busy:  # too many shoppers waiting: say so now rather than queue without end
-        _store(desk, start, answer, "error", "busy: the model queue is full", prompt, started)
+        _store(desk, generator, start, answer, "error", "busy: the model queue is full", prompt, started)
         raise
     except Exception as exc:
         state, error = "error", f"{type(exc).__name__}: {exc}"
@@ -116,7 +119,7 @@ def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None
         answer.text = f"{answer.text.strip()}\n\n{describe(offer, language)}".strip()
 
     # 7. Store the answer with its sources, timings and model, whatever happened.
-    message_id = _store(desk, start, answer, state, error, prompt, started)
+    message_id = _store(desk, generator, start, answer, state, error, prompt, started)
     if offer is not None:  # streamed only once stored, so a client leaving now loses nothing
         yield TokenEvent(f"\n\n{describe(offer, language)}")
         yield OfferEvent(offer)
@@ -135,13 +138,16 @@ def reply(request: ChatRequest, desk: Desk) -> Reply:
 def gather_evidence(question: Question, customer_id: int | None, retriever, sessions, settings) -> list[Evidence]:
     """Step 3's evidence for a question: the shopper's orders (named ones first), then the
     documents' best chunks for its standalone query, and the best one for each other query
-    (the message as typed) if not among them, cut to the sentences that answer it
+    (the message as typed) if not among them, each chunk scored by the query it answers best,
+    cut to the sentences that answer it
     (knowledge/focus.py)."""
     evidence = order_evidence(sessions, customer_id, question.query, retriever.relevance)
     found: dict[tuple[str, str], Evidence] = {}
     for n, query in enumerate(question.queries):
         for item in retriever.evidence(query, settings.top_k if n == 0 else 1):
-            found.setdefault((item.doc_id, item.text), item)
+            key = (item.doc_id, item.text)  # found by both: as relevant as the better query says
+            if key not in found or found[key].score < item.score:
+                found[key] = item
     evidence += list(found.values())
     return focus(question.query, evidence, retriever, settings.focus_sentences)
 
@@ -170,12 +176,12 @@ def sources_of(evidence: list[Evidence], answer: Answer | None = None) -> list[S
             for n, e in enumerate(evidence, 1)]
 
 
-def _store(desk, start, answer: Answer, state, error, prompt, started) -> int:
+def _store(desk, generator, start, answer: Answer, state, error, prompt, started) -> int:
     ttft_ms = None if answer.first_token_at is None else (answer.first_token_at - started) * 1000
     return record_answer(
         desk.sessions, start.conversation_id, start.message_id, answer.text.strip(), state=state,
         error=error, sources=[asdict(s) for s in sources_of(_evidence(prompt), answer)],
-        model_id=desk.generator.model_id, adapter_version=desk.generator.adapter_version,
+        model_id=generator.model_id, adapter_version=generator.adapter_version,
         ttft_ms=ttft_ms, latency_ms=_ms(started), prompt_tokens=answer.stats.prompt_tokens,
         tokens_generated=answer.stats.tokens_generated, guardrail=answer.guardrail,
     )

@@ -29,7 +29,11 @@ from knowledge.spelling import Correction
 
 # Openings that put a new subject in the previous question's place ("and for shoes?",
 # "what about XL?"), and openings that ask more about the same subject ("does it ...?").
-SWAP_OPENING = r"(?:(?:ok(?:ay)?,? )?(?:and|or|also|plus|then)(?: what about| how about)?|what about|how about|same (?:for|with))"
+SWAP_OPENING = (r"(?:(?:ok(?:ay)?,? )?(?:and|or|also|plus|then)(?: what about| how about)?|what about|how about|"
+                r"same (?:for|with)|(?:(?:no|oh|oops|sorry|wait|actually|hm+)\b[ ,.!]*)*(?:i )?(?:meant|mean)\b)")
+# A correction's subject may come first ("the 30 liter one I mean") or trail a "not X".
+_CORRECTION_TAIL = re.compile(r"(?:[ ,]+(?:i )?(?:meant|mean)|,? not [^,.?!]+|[ ,]+please)\s*[.!?]*$", re.IGNORECASE)
+_CORRECTION_LEAD = re.compile(r"^(?:(?:no|oh|oops|sorry|wait|actually|hm+)\b[ ,.!]*)+", re.IGNORECASE)
 MORE_OPENING = (r"(?:but|so|what if|is (?:it|that|this|there)|are (?:they|those|these)|does (?:it|that|this)|"
                 r"do (?:they|those|these)|can (?:it|they|i do that)|will (?:it|they)|would (?:it|that))")
 SWAP = re.compile(rf"^\s*{SWAP_OPENING}\b", re.IGNORECASE)
@@ -38,6 +42,8 @@ FOLLOW_UP = re.compile(rf"^\s*(?:{SWAP_OPENING}|{MORE_OPENING})\b", re.IGNORECAS
 POINTERS = re.compile(r"\b(?:it|its|that|this|they|them|those|these|one|ones|there|same)\b", re.IGNORECASE)
 # What may stand before the new subject of a follow-up: "and for shoes", "what about in XL".
 _SUBJECT_LEAD = re.compile(r"^\s*(?:for|about|with|in|on|to|the|a|an)\b\s*", re.IGNORECASE)
+READS_AS_SHARE, READS_AS_ZIPF = 0.75, 3.0  # a message this share of whose words are common in a language is in it
+CHAIN = 3  # user messages at most that make up the question a follow-up leans on
 SWAP_SIMILARITY = 0.45  # a previous word at least this like the follow-up's subject is replaced by it
 OWN_TERMS = 2  # a message with at most this many search terms of its own leans on the last one
 REWRITE_TOKENS = 48
@@ -67,6 +73,10 @@ class Question:
     language: ReplyLanguage  # which language to answer in
     own: str  # the message alone in the documents' language, typos corrected: what the hand-off
     #           cues read (a follow-up must not inherit the last message's "lawyer")
+    # The question the model answers: standalone with typos corrected in the documents' language
+    # (a small model answers "How much is express shipping to Canada?" far better than "and
+    # express?" after a turn it barely reads); as typed in another (so it answers in that one).
+    asked: str
     rewrite: str | None = None  # "rules" or "model" when the message was not searched alone
     corrections: tuple[tuple[str, str], ...] = ()  # (as typed, corrected)
 
@@ -80,6 +90,8 @@ def understand(text: str, history: list[dict[str, str]], *, retriever, generator
     """The queries for text in its conversation, and the language to answer in."""
     documents = settings.shop_languages[0]
     language = reply_language(text, _previous_language(history, settings), settings.shop_languages)
+    if language.detected not in (None, documents) and _reads_as(text, documents, language.detected, retriever):
+        language = ReplyLanguage(documents, documents, False)  # typed fast, not another language
     previous = _last_question(history)
     leans = previous is not None and is_follow_up(text)
     foreign = language.detected is not None and language.detected != documents
@@ -98,12 +110,14 @@ def understand(text: str, history: list[dict[str, str]], *, retriever, generator
     changes = tuple(change for c in corrected for change in c.changes)
     # The message alone: as typed, or its translation (another language: the cues are the documents').
     own = corrected[0].text if foreign and rewrite else corrected[-1].text
-    return Question(text, tuple(dict.fromkeys(c.text for c in corrected)), language, own, rewrite, changes)
+    queries = tuple(dict.fromkeys(c.text for c in corrected))
+    asked = queries[0] if language.code == documents else text
+    return Question(text, queries, language, own, asked, rewrite, changes)
 
 
 def is_follow_up(text: str) -> bool:
     """Whether text leans on the question before it (see FOLLOW_UP and POINTERS)."""
-    if FOLLOW_UP.search(text):
+    if FOLLOW_UP.search(text) or _CORRECTION_TAIL.search(text) or _CORRECTION_LEAD.match(text):
         return True
     own = terms(POINTERS.sub(" ", text))
     if any(any(c.isdigit() for c in t) and len(t) >= 4 for t in own):
@@ -119,9 +133,12 @@ def rewrite_with_rules(text: str, previous: str, retriever) -> str:
     replaces, and swaps only when one is like it (SWAP_SIMILARITY). Otherwise, and for a
     follow-up that adds rather than swaps ("does it come in black?"), it is joined to the
     previous question."""
+    if _CORRECTION_TAIL.search(text) and not SWAP.match(text):  # "oops, the 30 liter one I mean"
+        text = "I mean " + _CORRECTION_TAIL.sub("", _CORRECTION_LEAD.sub("", text))
     opening = SWAP.match(text)
-    subject = _SUBJECT_LEAD.sub("", text[opening.end():] if opening else "").strip(" ?!.,")
-    words = [m for m in re.finditer(r"[^\W\d_]+", previous) if terms(m.group(0))]
+    subject = _SUBJECT_LEAD.sub("", _CORRECTION_TAIL.sub("", text[opening.end():]) if opening else "").strip(" ?!.,")
+    subject = re.sub(r"\s+(?:one|version|size|model)$", "", subject, flags=re.IGNORECASE)
+    words = [m for m in re.finditer(r"[^\W\d_]+(?:'s)?", previous) if terms(m.group(0))]
     if not opening or not terms(subject) or not words or POINTERS.search(subject):
         return f"{previous} {text}"
     vectors = retriever.text_vectors([m.group(0) for m in words] + [subject])
@@ -155,7 +172,33 @@ def rewrite_with_model(text: str, history: list[dict[str, str]], generator, lang
 
 
 def _last_question(history: list[dict[str, str]]) -> str | None:
-    return next((m["content"] for m in reversed(history) if m["role"] == "user"), None)
+    """The shopper's last question as it stands: their last message, joined to the ones
+    before it while it is itself a follow-up ("How much is the Couloir shell?" "does it come
+    in XL?"), at most CHAIN messages."""
+    chain: list[str] = []
+    for message in reversed(history):
+        if message["role"] != "user":
+            continue
+        chain.insert(0, message["content"])
+        if len(chain) == CHAIN or not is_follow_up(message["content"]):
+            break
+    return " ".join(chain) or None
+
+
+def _reads_as(text: str, language: str, detected: str, retriever) -> bool:
+    """Whether text is in language rather than the detected one: most of its words, typos
+    corrected, are common words of language, more than of the detected one ("and on hikng
+    boots" is English typed fast, though lingua reads Dutch; "Combien de jours ai-je pour
+    retourner un article" has English words too, but more French ones)."""
+    from knowledge.spelling import _zipf
+
+    def share(sample: str, code: str) -> float:
+        words = [w.lower() for w in re.findall(r"[^\W\d_]+", sample)]
+        return sum(_zipf(w, code) >= READS_AS_ZIPF for w in words) / len(words) if words else 0.0
+
+    # Typos are corrected to the documents' words only when reading it as their language.
+    ours = share(retriever.spell(text).text, language)
+    return ours >= READS_AS_SHARE and ours > share(text, detected)
 
 
 def _previous_language(history: list[dict[str, str]], settings) -> str | None:

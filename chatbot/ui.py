@@ -12,6 +12,8 @@ from fastapi import FastAPI, HTTPException
 from sqlalchemy import func, select
 
 from chatbot.errors import DeskError
+from chatbot.language import reply_language
+from chatbot.messages import say
 from chatbot.pipeline import turn
 from shopcore.schemas import ChatRequest, DoneEvent, Offer, Reply, TokenEvent
 from shopcore.settings import Settings
@@ -63,17 +65,17 @@ def build_ui(app: FastAPI, settings: Settings) -> gr.Blocks:
     """The chat page; the desk is looked up per message, so it may be built after the page."""
 
     def respond(message: str, history: list, customer_id: int | None, state: dict, request: gr.Request):
+        language = reply_language(message, None, settings.shop_languages).code  # for the page's own words
         try:  # the same limits as the API's chat route, per client address
             app.state.rate_limits.hit(request.client.host if request.client else "unknown", None)
         except HTTPException as exc:
-            raise gr.Error(f"You are sending messages faster than we can answer: please wait "
-                           f"{exc.headers['Retry-After']} s and try again.") from None
+            raise gr.Error(say("rate_limited", language, seconds=exc.headers["Retry-After"])) from None
         customer_id = (customer_id or None) if settings.demo_sign_in else None
         # A conversation belongs to one shopper: switching who is signed in starts a new one.
         conversation_id = state.get("conversation_id") if state.get("customer_id") == customer_id else None
         slot = app.state.turn_slots.take()  # the API's answer slots, shared with the page
         if slot is None:
-            raise gr.Error("Many shoppers are asking at once: please try again in a few seconds.")
+            raise gr.Error(say("busy", language))
         answer = ""
         try:
             for event in turn(ChatRequest(message, conversation_id, customer_id, channel="ui"),

@@ -65,7 +65,7 @@ def answer_question(question: dict, generator, context: Context) -> dict:
     # Exactly steps 3-5 of the pipeline, for a conversation's first message.
     asked = understand(text, [], retriever=context.retriever, generator=generator, settings=settings)
     evidence = gather_evidence(asked, question.get("customer_id"), context.retriever, context.sessions, settings)
-    prompt = build_prompt(text, evidence, [], tokenizer=generator.tokenizer, shop=settings.shop_name,
+    prompt = build_prompt(asked.asked, evidence, [], tokenizer=generator.tokenizer, shop=settings.shop_name,
                           tone=settings.shop_tone, budget=settings.prompt_token_budget)
     claims = claim_checker(asked, prompt.evidence, context.retriever, settings) if context.check_claims else None
     answer = Answer()

@@ -105,3 +105,33 @@ def test_model_mode_rewrites_english_follow_ups(retriever, tmp_path):
     question = understand("and for shoes?", history, retriever=retriever, generator=model, settings=settings)
     assert question.queries == ("Can I return worn shoes?", "and for shoes?") and question.rewrite == "model"
     assert model.asked[0][-1]["content"] == "Earlier: can I return a washed rain jacket?\nLast: and for shoes?"
+
+
+def test_a_follow_up_to_a_follow_up_leans_on_the_question_they_follow(retriever, tmp_path):
+    settings = make_settings(tmp_path)
+    history = [{"role": "user", "content": "How much is the Men's Couloir GTX Pro Shell?"},
+               {"role": "assistant", "content": "It costs $449.00 [1]."},
+               {"role": "user", "content": "does it come in XL?"},
+               {"role": "assistant", "content": "Yes [1]."}]
+    question = understand("and how much does it weigh?", history, retriever=retriever, generator=Unused(),
+                          settings=settings)
+    assert question.query.startswith("How much is the Men's Couloir GTX Pro Shell? does it come in XL?")
+
+
+@pytest.mark.parametrize("previous, text, standalone", [
+    ("How long is the warranty on jackets?", "sorry, I meant backpacks",  # not alike enough to swap: joined
+     "How long is the warranty on jackets? sorry, I meant backpacks"),
+    ("How much is shipping to Germany?", "oops, I meant Canada", "How much is shipping to Canada?"),
+    ("How much is the Men's Basecamp Fleece?", "oh wait, the women's one please", "How much is the women's Basecamp Fleece?"),
+])
+def test_a_correction_puts_what_the_shopper_meant_in_place(retriever, previous, text, standalone):
+    from chatbot.question import rewrite_with_rules
+
+    assert is_follow_up(text)
+    assert rewrite_with_rules(text, previous, retriever) == standalone
+
+
+def test_english_typed_fast_is_not_taken_for_another_language(retriever, tmp_path):
+    question = understand("and on hikng boots", [{"role": "user", "content": "how long is the warranty on packs?"}],
+                          retriever=retriever, generator=Unused(), settings=make_settings(tmp_path))
+    assert question.language.code == "en" and not question.language.unsupported
