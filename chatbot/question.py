@@ -73,9 +73,10 @@ class Question:
     language: ReplyLanguage  # which language to answer in
     own: str  # the message alone in the documents' language, typos corrected: what the hand-off
     #           cues read (a follow-up must not inherit the last message's "lawyer")
-    # The question the model answers: standalone with typos corrected in the documents' language
-    # (a small model answers "How much is express shipping to Canada?" far better than "and
-    # express?" after a turn it barely reads); as typed in another (so it answers in that one).
+    # The question the model answers: the message with its typos corrected in the documents'
+    # language, as typed in another (so it answers in that one). Not the standalone rewrite:
+    # the model reads the follow-up with the turns before it (the prompt keeps them), and the
+    # rules' joined or swapped questions in the prompt lost 0.12 follow-up key facts.
     asked: str
     rewrite: str | None = None  # "rules" or "model" when the message was not searched alone
     corrections: tuple[tuple[str, str], ...] = ()  # (as typed, corrected)
@@ -111,7 +112,7 @@ def understand(text: str, history: list[dict[str, str]], *, retriever, generator
     # The message alone: as typed, or its translation (another language: the cues are the documents').
     own = corrected[0].text if foreign and rewrite else corrected[-1].text
     queries = tuple(dict.fromkeys(c.text for c in corrected))
-    asked = queries[0] if language.code == documents else text
+    asked = corrected[-1].text if language.code == documents else text
     return Question(text, queries, language, own, asked, rewrite, changes)
 
 
@@ -190,11 +191,11 @@ def _reads_as(text: str, language: str, detected: str, retriever) -> bool:
     corrected, are common words of language, more than of the detected one ("and on hikng
     boots" is English typed fast, though lingua reads Dutch; "Combien de jours ai-je pour
     retourner un article" has English words too, but more French ones)."""
-    from knowledge.spelling import _zipf
+    from knowledge.spelling import zipf
 
     def share(sample: str, code: str) -> float:
         words = [w.lower() for w in re.findall(r"[^\W\d_]+", sample)]
-        return sum(_zipf(w, code) >= READS_AS_ZIPF for w in words) / len(words) if words else 0.0
+        return sum(zipf(w, code) >= READS_AS_ZIPF for w in words) / len(words) if words else 0.0
 
     # Typos are corrected to the documents' words only when reading it as their language.
     ours = share(retriever.spell(text).text, language)

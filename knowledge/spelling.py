@@ -36,7 +36,8 @@ def max_edits(word: str) -> int:
 
 
 @lru_cache(maxsize=200_000)
-def _zipf(word: str, language: str) -> float:
+def zipf(word: str, language: str) -> float:
+    """How common word is in language: wordfreq's Zipf scale (about 3: once per million words)."""
     from wordfreq import zipf_frequency
 
     return zipf_frequency(word, language)
@@ -68,7 +69,7 @@ class Speller:
         """The vocabulary word a misspelled word was meant to be, or None to leave it."""
         lower = word.lower()
         if (len(lower) < MIN_LENGTH or lower in self.counts or lower in BARE_CONTRACTIONS
-                or _zipf(lower, self.language) >= REAL_WORD_ZIPF):
+                or zipf(lower, self.language) >= REAL_WORD_ZIPF):
             return None
         from rapidfuzz import process
         from rapidfuzz.distance import OSA
