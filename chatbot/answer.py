@@ -7,6 +7,8 @@
 3. If the model states a fact the evidence does not, stop it at once and regenerate with
    a correction (`retries` times), then fall back to a reply quoted from the evidence.
    The replacement starts with a TokenEvent(replace=True): clients drop what they showed.
+4. With a ClaimChecker, each sentence is held until it ends and shown only if the evidence
+   supports it (chatbot/claims.py); an answer left with no sentence falls back likewise.
 
 What happened is recorded in `Answer.guardrail`, stored on the message.
 """
@@ -143,8 +145,9 @@ def _show(answer: Answer, text: str, *, replace: bool) -> Iterator[TokenEvent]:
 
 def fallback(question: str, evidence: list[Evidence], language: str = "en") -> str:
     """A reply quoted from the evidence: the sentences sharing most words with the question,
-    each cited, led in language; the hand-off reply when there is no evidence to quote. Text written for the
-    shop's staff (an agents' section, "tell the customer ...") is never quoted to a shopper."""
+    each cited, led in language; the hand-off reply when there is no evidence to quote. Text
+    written for the shop's staff (an agents' section, "tell the customer ...") is never
+    quoted to a shopper."""
     wanted = _content_words(question)
     scored = []
     for n, item in enumerate(evidence, 1):

@@ -54,6 +54,10 @@ NEGATION = re.compile(
     r"\b(?:not|no|never|none|nothing|nor|cannot|without|excluded?|excludes|exclusions?|except|unable|non|"
     r"\w+n['’]t|(?:do|does|did|ca|wo|is|are|was|were|have|has|had|should|could|would)nt)\b",
     re.IGNORECASE)
+# A condition's own negation does not negate what it conditions: "If something isn't right,
+# you can return it" says you can return it.
+_CONDITION = re.compile(r"^\s*(?:if|when|whenever|once|in case|as long as)\b[^,]*,\s*|,?\s*\b(?:if|when|in case)\b[^,;]*$",
+                        re.IGNORECASE)
 _CLAUSE = re.compile(r"(?<=[.!?;])\s+|,\s+(?=but\b|however\b|while\b|whereas\b)")
 _CITATION = re.compile(r"\s*\[\d+\]")
 # The end of a sentence in a stream: its stop, any citations after it, and the next one begun.
@@ -110,9 +114,9 @@ class ClaimChecker:
         """Whether the evidence clause that text restates most closely (Jaccard similarity of
         their terms, at least RESTATES) says it with the opposite polarity: a negation where
         text has none, or the reverse. A clause quoted as it is always restates itself best."""
-        negated = NEGATION.search(text) is not None
+        negative = negated(text)
         # Best restated clause first; between equals, one that agrees (the benefit of the doubt).
-        scored = [(len(own & terms_) / len(own | terms_), clause_negated == negated)
+        scored = [(len(own & terms_) / len(own | terms_), clause_negated == negative)
                   for terms_, clause_negated in self.clauses]
         similarity, agrees = max(scored, default=(0.0, True))
         return similarity >= RESTATES and not agrees
@@ -159,6 +163,11 @@ class ClaimGate:
         return "".join(shown)
 
 
+def negated(text: str) -> bool:
+    """Whether text says something in the negative (its conditions' negations aside)."""
+    return NEGATION.search(_CONDITION.sub(" ", _CITATION.sub("", text))) is not None
+
+
 def _clauses(item: Evidence, text: str) -> list[tuple[set[str], bool]]:
     """The evidence's clauses as (terms, negated). Under a negative heading ("What the warranty
     doesn't cover", "Exclusions") each clause is also read with the heading ("the warranty
@@ -168,17 +177,17 @@ def _clauses(item: Evidence, text: str) -> list[tuple[set[str], bool]]:
     store?" + "No." says the shop has none."""
     heading = item.title.rsplit(">", 1)[-1].strip()
     heading_terms = set(terms(heading))
-    under_negation = not heading.endswith("?") and NEGATION.search(heading) is not None
+    under_negation = not heading.endswith("?") and negated(heading)
     out = []
     for sentence in evidence_sentences(text):
         parts = _CLAUSE.split(sentence)
         for clause in parts + ([sentence] if len(parts) > 1 else []):  # the whole sentence too
             clause_terms = set(terms(clause))
             if clause_terms:
-                negated = NEGATION.search(clause) is not None
-                out.append((clause_terms, negated))
+                negative = negated(clause)
+                out.append((clause_terms, negative))
                 if under_negation:
-                    out.append((clause_terms | heading_terms, not negated))
+                    out.append((clause_terms | heading_terms, not negative))
     answer = re.match(r"\s*(no|yes)\b", text, re.IGNORECASE)
     if heading.endswith("?") and answer and heading_terms:
         out.append((heading_terms, answer.group(1).lower() == "no"))

@@ -40,8 +40,7 @@ from chatbot.conversations import record_answer, start_turn
 from knowledge.focus import focus
 from knowledge.orders import foreign_order_numbers, order_evidence
 
-APOLOGY = "Sorry, something went wrong while I was answering. Please try again in a moment."  # say("apology", "en")
-
+APOLOGY = say("apology", "en")  # in English; a turn says it in the shopper's language
 
 
 def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None) -> Iterator[Event]:
@@ -139,8 +138,7 @@ def gather_evidence(question: Question, customer_id: int | None, retriever, sess
     """Step 3's evidence for a question: the shopper's orders (named ones first), then the
     documents' best chunks for its standalone query, and the best one for each other query
     (the message as typed) if not among them, each chunk scored by the query it answers best,
-    cut to the sentences that answer it
-    (knowledge/focus.py)."""
+    cut to the sentences that answer it (knowledge/focus.py)."""
     evidence = order_evidence(sessions, customer_id, question.query, retriever.relevance)
     found: dict[tuple[str, str], Evidence] = {}
     for n, query in enumerate(question.queries):

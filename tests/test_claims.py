@@ -87,3 +87,11 @@ def test_an_orders_fields_said_in_one_sentence_are_supported(checker, retriever)
     checker = ClaimChecker("what's the status of my last order?", [order], retriever, RULES)
     sentence = "Your most recent order, A1366, is shipped with UPS, tracking number 1Z2EL3M10316283292. [1]"
     assert checker.judge(sentence).supported
+
+
+def test_a_conditions_negation_does_not_negate_what_it_conditions(retriever):
+    returns = Evidence("policies/returns", "Returns Policy",
+                       "If something isn't right, you can return most items for a refund within 30 days of delivery.", 0.9)
+    checker = ClaimChecker("how long do I have to return an item?", [returns], retriever, RULES)
+    assert checker.judge("You can return most items for a refund within 30 days of delivery [1].").supported
+    assert checker.judge("You cannot return items for a refund within 30 days of delivery [1].").reason == "contradicted"
