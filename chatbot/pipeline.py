@@ -79,7 +79,7 @@ def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None
         # 4. The prompt, within the token budget.
         # The shop's adapter speaks the documents' language; another is answered by the base model.
         generator = desk.generator if language == settings.shop_languages[0] else desk.plain_generator
-        prompt = build_prompt(question.asked, evidence, start.history, tokenizer=generator.tokenizer,
+        prompt = build_prompt(question.asked, evidence, shoppers_turns(start.history), tokenizer=generator.tokenizer,
                               shop=settings.shop_name, tone=settings.shop_tone,
                               budget=settings.prompt_token_budget,
                               language=None if language == settings.shop_languages[0] else language_name(language))
@@ -148,6 +148,13 @@ def gather_evidence(question: Question, customer_id: int | None, retriever, sess
                 found[key] = item
     evidence += list(found.values())
     return focus(question.query, evidence, retriever, settings.focus_sentences)
+
+
+def shoppers_turns(history: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The history the model reads: the shopper's earlier messages, not the desk's replies. A
+    0.5B model copied its previous reply (a quoted fallback, another product's care line)
+    into the next answer; the shopper's own words are what a follow-up leans on."""
+    return [m for m in history if m["role"] == "user"]
 
 
 def claim_checker(question: Question, evidence: list[Evidence], retriever, settings) -> ClaimChecker:

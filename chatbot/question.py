@@ -14,8 +14,8 @@ turns it into the queries retrieval searches, and says which language to answer 
 3. Typos: words the shop's documents do not have are corrected to ones they have
    (knowledge/spelling.py), in every query.
 
-The prompt keeps the conversation's recent turns (chatbot/prompt.py), so the model reads the
-follow-up in its context; only retrieval needs the standalone form.
+The prompt keeps the shopper's recent messages (chatbot/pipeline.py `shoppers_turns`), so the
+model reads the follow-up in its context; only retrieval needs the standalone form.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class Question:
     #           cues read (a follow-up must not inherit the last message's "lawyer")
     # The question the model answers: the message with its typos corrected in the documents'
     # language, as typed in another (so it answers in that one). Not the standalone rewrite:
-    # the model reads the follow-up with the turns before it (the prompt keeps them), and the
+    # the model reads the follow-up with the shopper's messages before it (the prompt keeps them), and the
     # rules' joined or swapped questions in the prompt lost 0.12 follow-up key facts.
     asked: str
     rewrite: str | None = None  # "rules" or "model" when the message was not searched alone
