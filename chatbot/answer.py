@@ -31,7 +31,7 @@ from knowledge.retrieval import COVERAGE_THRESHOLD
 from shopcore.schemas import Evidence, TokenEvent
 
 CITATION = re.compile(r"\[(\d+)\]")
-FALLBACK_LEAD = "Here is what I found:"
+FALLBACK_LEAD = say("fallback_lead", "en")  # led in the shopper's language: say("fallback_lead", ...)
 FALLBACK_SENTENCES = 2
 _WORD = re.compile(r"[a-z0-9]+")
 STOPWORDS = set(

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from chatbot.errors import ConversationNotFound, UnknownCustomer
+from chatbot.messages import say
 from shopcore.store.db import transaction
 from shopcore.store.models import Conversation, Customer, Message, utcnow
 
@@ -123,8 +124,8 @@ def record_answer(
         return message.id
 
 
-INTERRUPTED = ("Sorry, we were interrupted before we could answer this. "
-               "Please send your question again.")
+# Written at start, when the conversation's language is not known: in English.
+INTERRUPTED = say("interrupted", "en")
 
 
 def close_interrupted_turns(sessions: sessionmaker[Session], older_than_s: float = 0) -> int:

@@ -21,7 +21,7 @@ from shopcore.store.models import Customer, Order
 
 ANONYMOUS = 0  # the selector's value for "not signed in"
 DEMO_CUSTOMERS = 12
-AGENT_NOTE = "A person from the shop is looking after this conversation and will answer here."
+AGENT_NOTE = say("agent_note", "en")
 
 
 def offer_card(offer: Offer) -> str:
