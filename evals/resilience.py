@@ -211,7 +211,7 @@ def _database(engine: str, home: Path) -> tuple[str, callable]:
             admin.dispose()
     migrate(url)
     store = make_engine(url)
-    load_shop(session_factory(store), load_settings().demo_store_dir)
+    load_shop(session_factory(store), load_settings().store_dir)
     store.dispose()
     return url, drop
 

@@ -27,7 +27,7 @@ def scratch_desk(home: Path, **overrides) -> Iterator:
     })
     migrate(settings.database_url)
     engine = make_engine(settings.database_url)
-    load_shop(session_factory(engine), settings.demo_store_dir)
+    load_shop(session_factory(engine), settings.store_dir)
     engine.dispose()
     desk = build_desk(settings)
     try:

@@ -57,7 +57,7 @@ def _load_shop(args, settings) -> int:
     migrate(settings.database_url)
     try:
         counts = load_shop(session_factory(make_engine(settings.database_url)),
-                           args.folder or settings.demo_store_dir)
+                           args.folder or settings.store_dir)
     except ShopDataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -11,11 +11,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, StringConstraints, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shopcore.profile import DEMO_PROFILE, ProfileError, ShopProfile, load_profile
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEMO_DIR = REPO_ROOT / "knowledge" / "demo"
 DEFAULT_MODEL = "qwen2.5-0.5b"  # shopcore/catalog.py: from PyPI wheels, offline
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DEV_SECRET = "dev-only-change-me-dev-only-change-me"  # 32+ bytes, as HS256 wants
@@ -38,10 +39,15 @@ class Settings(BaseSettings):
         "dev", description="production refuses the development secret"
     )
     home: Path = Field(
-        REPO_ROOT / "var", description="where the database, model cache, index and adapters live"
+        REPO_ROOT / "var", description="where the model cache and each shop's database, index and adapters live "
+        "(CHATBOT_HOME/shops/<shop>)"
+    )
+    shop: Path = Field(
+        DEMO_PROFILE, description="the shop profile (YAML): name, tone, languages, hours, documents, store, "
+        "examples, policies (docs/your-shop.md); the demo shop's by default"
     )
     database_url: str = Field(
-        "", description="SQLAlchemy URL; empty means a SQLite file in CHATBOT_HOME"
+        "", description="SQLAlchemy URL; empty means a SQLite file in the shop's folder under CHATBOT_HOME"
     )
     database_timeout_s: float = Field(
         2.0, gt=0, le=60, description="the served desk gives up on an unreachable or hung PostgreSQL after this "
@@ -58,19 +64,20 @@ class Settings(BaseSettings):
     adapter: str = Field(
         "", description="LoRA adapter directory or registry name; empty: newest good one, 'none': base model"
     )
-    adapter_dir: Path | None = Field(None, description="adapter registry; default CHATBOT_HOME/adapters")
+    adapter_dir: Path | None = Field(None, description="adapter registry; default the shop's folder/adapters")
     shipped_adapters: Path | None = Field(
-        DEMO_DIR / "adapters",
-        description="ready-made adapters that setup copies into the registry when they fit CHATBOT_MODEL "
-        "(the demo shop's, so a fresh install answers well before any training); empty: none",
+        None,
+        description="ready-made adapters that setup copies into the registry when they fit CHATBOT_MODEL; "
+        "default: the profile's `adapters` (the demo shop ships one, so a fresh install answers well before any "
+        "training); empty: none",
     )
     embedding_model: str = Field(DEFAULT_EMBEDDING_MODEL, description="sentence-transformers model")
-    index_dir: Path | None = Field(None, description="knowledge index; default CHATBOT_HOME/index")
-    docs_dirs: list[Path] = Field(
-        [DEMO_DIR / "docs"], description="folders of shop documents indexed by `knowledge build`"
+    index_dir: Path | None = Field(None, description="knowledge index; default the shop's folder/index")
+    docs_dirs: list[Path] | None = Field(
+        None, description="folders of shop documents indexed by `knowledge build`; default: the profile's `documents`"
     )
-    demo_store_dir: Path = Field(
-        DEMO_DIR / "store", description="demo shop products, customers and orders loaded on setup"
+    store_dir: Path | None = Field(
+        None, description="the shop's products, customers and orders loaded on setup; default: the profile's `store`"
     )
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto uses CUDA when present")
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
@@ -114,10 +121,8 @@ class Settings(BaseSettings):
         0, ge=0, le=36500, description="delete conversations whose last message is older than this many days "
         "(checked at start and hourly); 0 keeps them"
     )
-    shop_name: str = Field("Ridgeline Outfitters", description="the shop the assistant speaks for")
-    shop_tone: str = Field(
-        "friendly, concise and practical", description="how the assistant should sound"
-    )
+    shop_name: str = Field("", description="the shop the assistant speaks for; default: the profile's `name`")
+    shop_tone: str = Field("", description="how the assistant should sound; default: the profile's `tone`")
     exact_index_max_chunks: int = Field(
         50_000, ge=0,
         description="chunks up to which the index searches exactly; above it, an IVF index "
@@ -140,9 +145,9 @@ class Settings(BaseSettings):
     )
     history_turns: int = Field(6, ge=0, le=50, description="earlier messages kept in the prompt")
     shop_languages: list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]] = Field(
-        ["en", "es", "de", "fr"], min_length=1,
-        description="languages the desk answers in (ISO 639-1 codes, JSON list); the first is the language "
-        "of the shop's documents. A shopper writing in another language is answered in the first, with a note",
+        [], description="languages the desk answers in (ISO 639-1 codes, JSON list); the first is the language "
+        "of the shop's documents. A shopper writing in another language is answered in the first, with a note. "
+        "Default: the profile's `languages`",
     )
     query_rewrite: Literal["rules", "model"] = Field(
         "rules",
@@ -159,17 +164,15 @@ class Settings(BaseSettings):
         {}, description="more personal data to mask before storage: JSON object of label -> regular expression "
         "(card numbers and security codes are always masked)"
     )
-    risk_cues: Path = Field(
-        REPO_ROOT / "chatbot" / "risk" / "cues.yaml",
-        description="churn-risk cue phrases, competitors and signal weights (YAML)",
+    risk_cues: Path | None = Field(
+        None, description="churn-risk cue phrases, competitors and signal weights (YAML); default: the profile's",
     )
     risk_data: Path = Field(
         REPO_ROOT / "evals" / "data" / "risk" / "messages.jsonl",
         description="labeled shopper messages the churn-risk model trains on (JSONL, `train` split)",
     )
-    offer_policy: Path = Field(
-        REPO_ROOT / "chatbot" / "offers" / "policy.yaml",
-        description="retention offer rules, caps, budget and expiry (YAML)",
+    offer_policy: Path | None = Field(
+        None, description="retention offer rules, caps, budget and expiry (YAML); default: the profile's",
     )
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)
@@ -210,14 +213,8 @@ class Settings(BaseSettings):
     agent_session_minutes: int = Field(
         480, ge=1, description="an agent console login expires after this long"
     )
-    example_questions: list[str] = Field(
-        [
-            "How long do I have to return an item?",
-            "Do you ship to Canada, and how much does it cost?",
-            "Where is my last order?",
-            "What does the warranty cover?",
-        ],
-        description="example questions shown on the chat page (JSON list)",
+    example_questions: list[str] | None = Field(
+        None, description="example questions shown on the chat page (JSON list); default: the profile's `examples`"
     )
     demo_sign_in: bool | None = Field(
         None, description="offer 'sign in as a demo customer' on the chat page; default: on in dev"
@@ -261,14 +258,31 @@ class Settings(BaseSettings):
             raise ValueError("must look like '30/minute' or '5/second;100/hour'") from None
         return value
 
+    _profile: ShopProfile = PrivateAttr()
+
+    @property
+    def profile(self) -> ShopProfile:
+        """The shop profile the settings were filled from (CHATBOT_SHOP)."""
+        return self._profile
+
+    @property
+    def shop_dir(self) -> Path:
+        """The shop's own data folder: its SQLite database, index, adapters and fine-tuning data."""
+        return self.home / "shops" / self._profile.slug
+
     @model_validator(mode="after")
     def _fill_paths(self) -> Settings:
         self.home = self.home.expanduser().resolve()
+        try:
+            self._profile = load_profile(self.shop)
+        except ProfileError as exc:
+            raise ValueError(str(exc)) from None
+        self._fill_from_profile("shipped_adapters" in self.model_fields_set)
         if not self.database_url:
-            self.database_url = f"sqlite:///{self.home / 'chatbot.db'}"
+            self.database_url = f"sqlite:///{self.shop_dir / 'chatbot.db'}"
         self.model_cache_dir = self.model_cache_dir or self.home / "models"
-        self.adapter_dir = self.adapter_dir or self.home / "adapters"
-        self.index_dir = self.index_dir or self.home / "index"
+        self.adapter_dir = self.adapter_dir or self.shop_dir / "adapters"
+        self.index_dir = self.index_dir or self.shop_dir / "index"
         if self.customer_token_ttl_s > self.customer_token_max_ttl_s:
             raise ValueError("CHATBOT_CUSTOMER_TOKEN_TTL_S is longer than CHATBOT_CUSTOMER_TOKEN_MAX_TTL_S: "
                              "the desk would refuse the tokens it mints")
@@ -279,6 +293,21 @@ class Settings(BaseSettings):
         if self.demo_sign_in is None:
             self.demo_sign_in = self.env == "dev"
         return self
+
+
+    def _fill_from_profile(self, adapters_set: bool) -> None:
+        """Whatever describes the shop and is not set by a CHATBOT_ variable comes from its profile."""
+        profile = self._profile
+        self.shop_name = self.shop_name or profile.name
+        self.shop_tone = self.shop_tone or profile.tone
+        self.shop_languages = self.shop_languages or list(profile.languages)
+        self.docs_dirs = self.docs_dirs if self.docs_dirs is not None else profile.document_dirs
+        self.store_dir = self.store_dir or profile.resolve(profile.store)
+        self.example_questions = self.example_questions if self.example_questions is not None else list(profile.examples)
+        self.offer_policy = self.offer_policy or profile.resolve(profile.offer_policy)
+        self.risk_cues = self.risk_cues or profile.resolve(profile.risk_cues)
+        if not adapters_set:
+            self.shipped_adapters = profile.resolve(profile.adapters)
 
 
 def _check_production_secret(secret: str) -> None:

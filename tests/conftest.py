@@ -94,7 +94,7 @@ def demo_db(tmp_path_factory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
     migrate(url)
     engine = make_engine(url)
-    load_shop(session_factory(engine), make_settings(Path("/nonexistent")).demo_store_dir)
+    load_shop(session_factory(engine), make_settings(Path("/nonexistent")).store_dir)
     engine.dispose()
     return url
 

@@ -55,9 +55,9 @@ def test_one_offer_per_trigger(sessions):
 
 
 def test_demo_shop_loads_idempotently(sessions, settings):
-    first = load_shop(sessions, settings.demo_store_dir)
+    first = load_shop(sessions, settings.store_dir)
     assert first["products"] >= 150 and first["customers"] >= 100 and first["orders"] >= 300
-    load_shop(sessions, settings.demo_store_dir)
+    load_shop(sessions, settings.store_dir)
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Product)) == first["products"]
         assert session.scalar(select(func.count()).select_from(Order)) == first["orders"]
