@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as text_clause
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ORDER_STATUSES = ("processing", "shipped", "delivered", "delayed", "returned", "refunded", "cancelled")
@@ -332,3 +333,112 @@ class AuditEvent(Base):
     message_id: Mapped[int | None]
     customer_id: Mapped[int | None] = mapped_column(CustomerId)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+# --- The inbox: hand-off requests, the conversation timeline, saved replies, ratings ---
+
+# waiting: a person was asked for; assigned: an agent claimed it; resolved: the agent closed
+# it; returned: handed back to the bot. waiting and assigned are "open".
+HANDOFF_STATES = ("waiting", "assigned", "resolved", "returned")
+HANDOFF_OPEN_STATES = ("waiting", "assigned")
+NOTIFICATION_CHANNELS = ("webhook", "email")
+NOTIFICATION_STATES = ("pending", "sent", "failed")
+
+
+class HandoffRequest(Base):
+    """A shopper waiting for a person. One open request (waiting or assigned) per
+    conversation, kept by a partial unique index rather than a check-then-insert; an agent
+    claims one with a conditional UPDATE ... WHERE state = 'waiting', so two claims at once
+    have exactly one winner."""
+
+    __tablename__ = "handoff_requests"
+    __table_args__ = (
+        CheckConstraint(_in("state", HANDOFF_STATES), name="state"),
+        Index("uq_handoff_requests_open", "conversation_id", unique=True,
+              sqlite_where=text_clause(_in("state", HANDOFF_OPEN_STATES)),
+              postgresql_where=text_clause(_in("state", HANDOFF_OPEN_STATES))),
+        Index("ix_handoff_requests_queue", "state", "priority", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    # answer (the answer's rules), offer (the offer policy), shopper (asked for a person),
+    # or an agent's own take-over.
+    reason: Mapped[str] = mapped_column(String(40))
+    priority: Mapped[int] = mapped_column(default=0)  # higher is served first
+    state: Mapped[str] = mapped_column(String(10), default="waiting")
+    agent: Mapped[str | None] = mapped_column(String(100))
+    # Left by the shopper outside business hours; personal data, masked in logs.
+    contact_email: Mapped[str | None] = mapped_column(String(320))
+    language: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    assigned_at: Mapped[datetime | None]
+    first_reply_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]  # resolved or returned to the bot
+
+
+class ConversationEvent(Base):
+    """The conversation's timeline (hand-off requested, claimed, agent reply, note,
+    resolved, returned to the bot, rated, shopper message, bot reply), append-only. Its
+    ids are the cursor the live console and the widget poll, so several server processes
+    see the same feed."""
+
+    __tablename__ = "conversation_events"
+    __table_args__ = (Index("ix_conversation_events_conversation", "conversation_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    actor: Mapped[str] = mapped_column(String(120))  # "shopper", "bot", "agent:alice"
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class SavedReply(Base):
+    __tablename__ = "saved_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConversationRating(Base):
+    """The shopper's rating of a resolved conversation: once per conversation (unique)."""
+
+    __tablename__ = "conversation_ratings"
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), unique=True
+    )
+    score: Mapped[int]
+    comment: Mapped[str | None] = mapped_column(Text)
+    # Who resolved what was rated: "agent" if a person answered, else "bot".
+    resolved_by: Mapped[str] = mapped_column(String(10), default="bot")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class NotificationDelivery(Base):
+    """One notification of a new hand-off on one channel: at most one per (request, channel)."""
+
+    __tablename__ = "notification_deliveries"
+    __table_args__ = (
+        UniqueConstraint("handoff_id", "channel", name="uq_notification_deliveries_handoff_channel"),
+        CheckConstraint(_in("channel", NOTIFICATION_CHANNELS), name="channel"),
+        CheckConstraint(_in("state", NOTIFICATION_STATES), name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoff_requests.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(10))
+    target: Mapped[str] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
