@@ -3,7 +3,8 @@
     python -m knowledge build [--source DIR ...] [--index DIR] [--no-catalog] [--full]
     python -m knowledge query "TEXT" [--k 5] [--index DIR] [--mode hybrid|dense|keyword]
                               [--doc-type T ...] [--category C ...] [--json]
-    python -m knowledge load-shop [--from DIR]
+    python -m knowledge load-shop [--from DIR]    # products, customers, orders: CSV or JSON
+    python -m knowledge sync-shop                 # once, from the shop profile's `sync` queries
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = cli_settings()
     if args.command == "load-shop":
         return _load_shop(args, settings)
+    if args.command == "sync-shop":
+        return _sync_shop(settings)
     from knowledge.embed import Embedder
 
     embedder = Embedder(settings.embedding_model)
@@ -45,8 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--doc-type", action="append", help="only these document types (repeatable)")
     query.add_argument("--category", action="append", help="only these product categories (repeatable)")
     query.add_argument("--json", action="store_true")
-    load = commands.add_parser("load-shop", help="import products, customers and orders JSON")
-    load.add_argument("--from", dest="folder", type=Path)
+    load = commands.add_parser("load-shop", help="import products, customers and orders (CSV or JSON; "
+                               "docs/shop-data.md)")
+    load.add_argument("--from", dest="folder", type=Path, help="folder of shop data (default: the profile's store)")
+    commands.add_parser("sync-shop", help="import once from the shop's own database (the profile's sync)")
     return parser
 
 
@@ -54,14 +59,37 @@ def _load_shop(args, settings) -> int:
     from shopcore.store.db import make_engine, migrate, session_factory
     from knowledge.shop_data import ShopDataError, load_shop
 
+    folder = args.folder or settings.store_dir
+    if folder is None:
+        print(f"error: the shop profile {settings.shop} names no `store` folder: pass --from DIR", file=sys.stderr)
+        return 1
     migrate(settings.database_url)
     try:
-        counts = load_shop(session_factory(make_engine(settings.database_url)),
-                           args.folder or settings.store_dir)
+        report = load_shop(session_factory(make_engine(settings.database_url)), folder)
     except ShopDataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print("loaded " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+    print(f"loaded {folder}\n  " + "\n  ".join(report.lines()))
+    return 0
+
+
+def _sync_shop(settings) -> int:
+    from shopcore.store.db import make_engine, migrate, session_factory
+    from knowledge.shop_data import ShopDataError
+    from knowledge.shop_sync import safe_url, sync_shop
+
+    sync = settings.profile.sync
+    if sync is None:
+        print(f"error: the shop profile {settings.shop} has no `sync` section (url and one query per kind; "
+              "see docs/shop-data.md)", file=sys.stderr)
+        return 1
+    migrate(settings.database_url)
+    try:
+        report = sync_shop(session_factory(make_engine(settings.database_url)), sync)
+    except ShopDataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"synced from {safe_url(sync.url)}\n  " + "\n  ".join(report.lines()))
     return 0
 
 

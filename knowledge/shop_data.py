@@ -21,7 +21,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -69,7 +69,8 @@ def _text(max_length: int, required: bool = False):
 
 
 def _utc(moment: datetime) -> datetime:
-    return as_utc(moment)  # a time without a zone is taken as UTC
+    # A time without a zone is taken as UTC; one with a zone is stored as UTC (SQLite drops the zone).
+    return moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
@@ -193,14 +194,20 @@ class Batch:
     skipped: dict[str, str] = field(default_factory=dict)  # kind -> why
     problems: list[str] = field(default_factory=list)
 
-    def add_table(self, kind: str, source: str, columns: list[str], records: Iterable[tuple[int, list]]) -> None:
-        """Rows of a table (a CSV file or a query's result): check the columns once, then each row."""
+    def add_table(self, kind: str, source: str, columns: list[str], records: Iterable[tuple[int, list]],
+                  header: str | None = None) -> None:
+        """Rows of a table (a CSV file, a query's result): check the columns once, then each row.
+
+        `records` are (row number, values); `header` names the columns' place in a problem
+        (default: line 1 of source).
+        """
         self.sources[kind] = source
+        header = header or f"{source}:1"
         columns = [str(column).strip().lower() for column in columns]
         known = MODELS[kind].model_fields
-        bad = [f"{source}:1: {c}: unknown column (columns: {', '.join(known)})" for c in columns if c not in known]
-        bad += [f"{source}:1: {c}: column appears twice" for c in sorted({c for c in columns if columns.count(c) > 1})]
-        bad += [f"{source}:1: {name}: required column is missing" for name, spec in known.items()
+        bad = [f"{header}: {c}: unknown column (columns: {', '.join(known)})" for c in columns if c not in known]
+        bad += [f"{header}: {c}: column appears twice" for c in sorted({c for c in columns if columns.count(c) > 1})]
+        bad += [f"{header}: {name}: required column is missing" for name, spec in known.items()
                 if spec.is_required() and name not in columns]
         if bad:  # a wrong header would fail every row: report it once
             self.problems += bad
