@@ -361,7 +361,14 @@ def create_app(settings: Settings | None = None, desk: Desk | None = None) -> Fa
             from chatbot.llm.adapters import AdapterWatch  # follows `python -m finetune use NAME`
 
             adapters = AdapterWatch(app.state.desk.generator, settings).start()
+        shop_sync = None
+        if settings.profile.sync is not None:  # the shop's own database, every few minutes
+            from knowledge.shop_sync import ShopSync
+
+            shop_sync = ShopSync(app.state.desk.sessions, settings.profile.sync).start()
         yield
+        if shop_sync is not None:  # a sync under way finishes (or rolls back) first
+            await run_in_threadpool(shop_sync.close)
         if retention is not None:
             retention.cancel()
         if adapters is not None:
