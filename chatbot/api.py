@@ -54,6 +54,7 @@ from chatbot.metrics import (
     observe_turn,
     watch_queue,
 )
+from chatbot.notify import start_worker as start_notices
 from chatbot.offers.lifecycle import redeem_offer
 from chatbot.pipeline import turn
 from shopcore.schemas import ChatRequest
@@ -355,6 +356,8 @@ def create_app(settings: Settings | None = None, desk: Desk | None = None) -> Fa
         retention = None
         if built_here and settings.retention_days:
             retention = asyncio.create_task(_retention(app.state.desk.sessions, settings.retention_days))
+        # Notices of new hand-offs (chatbot/notify.py): only when a webhook or an e-mail is set.
+        notices = start_notices(app.state.desk.sessions, settings)
         watch_queue(app.state.desk.generator)
         adapters = None
         if built_here and hasattr(app.state.desk.generator, "swap_model"):
@@ -369,6 +372,8 @@ def create_app(settings: Settings | None = None, desk: Desk | None = None) -> Fa
         yield
         if shop_sync is not None:  # a sync under way finishes (or rolls back) first
             await run_in_threadpool(shop_sync.close)
+        if notices is not None:
+            notices.cancel()
         if retention is not None:
             retention.cancel()
         if adapters is not None:

@@ -23,7 +23,8 @@ DEV_SECRET = "dev-only-change-me-dev-only-change-me"  # 32+ bytes, as HS256 want
 MIN_SECRET_BYTES = 32  # HS256 keys at least as long as the hash (RFC 7518, 3.2)
 MIN_SECRET_DISTINCT_CHARS = 10  # 'aaaa…' or '12121212…' are long but guessable
 # Fields whose values never appear in an error message; a database URL shows without its password.
-SECRET_FIELDS = ("secret_key", "openai_api_key", "backend_api_key")
+SECRET_FIELDS = ("secret_key", "openai_api_key", "backend_api_key",
+                 "notify_webhook_secret", "smtp_password", "notify_webhook_url")  # a URL may carry credentials
 
 
 class SettingsError(Exception):
@@ -219,6 +220,60 @@ class Settings(BaseSettings):
     demo_sign_in: bool | None = Field(
         None, description="offer 'sign in as a demo customer' on the chat page; default: on in dev"
     )
+
+    # --- Notifications of new hand-offs (chatbot/notify.py): a signed webhook, an e-mail ---
+    notify_webhook_url: str = Field(
+        "", description="POST a signed JSON notice of each new hand-off to this http(s) URL; empty: no webhook"
+    )
+    notify_webhook_secret: SecretStr = Field(
+        SecretStr(""), description="HMAC-SHA256 key of the webhook's X-Desk-Signature header (how a receiver "
+        f"checks it: chatbot/notify.py); required with a webhook URL, at least {MIN_SECRET_BYTES} random bytes"
+    )
+    notify_email_to: str = Field(
+        "", description="e-mail each new hand-off to these addresses (comma-separated); empty: no e-mail"
+    )
+    smtp_host: str = Field("localhost", description="SMTP server for hand-off e-mails")
+    smtp_port: int = Field(25, ge=1, le=65535, description="its port (587 with STARTTLS, usually)")
+    smtp_username: str = Field("", description="SMTP login; empty: send without one")
+    smtp_password: SecretStr = Field(SecretStr(""), description="SMTP password")
+    smtp_from: str = Field("shopdesk@localhost", description="the From address of hand-off e-mails")
+    smtp_starttls: bool = Field(
+        False, description="upgrade the SMTP connection with STARTTLS (certificate checked) before logging in; "
+        "sending fails rather than go on in clear text when the server does not offer it"
+    )
+    notify_max_attempts: int = Field(
+        6, ge=1, le=20, description="tries per notification before it is recorded as failed"
+    )
+    notify_backoff_s: float = Field(
+        30.0, gt=0, le=86_400, description="wait before the first retry; each next wait doubles (30 s: retries "
+        "after 30 s, 1.5, 3.5, 7.5 and 15.5 minutes)"
+    )
+    notify_timeout_s: float = Field(10.0, gt=0, le=300, description="one webhook call or SMTP session gives up after this")
+    notify_poll_s: float = Field(
+        2.0, gt=0, le=3600, description="how often each server process looks for new hand-offs and due retries"
+    )
+
+    @model_validator(mode="after")
+    def _check_notify(self) -> Settings:
+        from email.utils import getaddresses
+        from urllib.parse import urlsplit
+
+        if self.notify_webhook_url:
+            parts = urlsplit(self.notify_webhook_url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError("CHATBOT_NOTIFY_WEBHOOK_URL must be an http:// or https:// URL")
+            if _weak(self.notify_webhook_secret.get_secret_value()):
+                raise ValueError("CHATBOT_NOTIFY_WEBHOOK_SECRET is missing or too weak: use at least "
+                                 f"{MIN_SECRET_BYTES} random bytes")
+        if self.notify_email_to:
+            addresses = getaddresses([self.notify_email_to])
+            if not addresses or any("@" not in address for _, address in addresses):
+                raise ValueError("CHATBOT_NOTIFY_EMAIL_TO must be e-mail addresses, comma-separated")
+        local = self.smtp_host in ("localhost", "127.0.0.1", "::1")
+        if self.smtp_password.get_secret_value() and not (self.smtp_starttls or local):
+            raise ValueError("CHATBOT_SMTP_PASSWORD would cross the network in clear text: "
+                             "set CHATBOT_SMTP_STARTTLS=true")
+        return self
 
     @field_validator("database_url")
     @classmethod
