@@ -25,7 +25,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
-from knowledge.shop_data import KINDS, Batch, ShopDataError, ShopImport, import_batch
+from knowledge.shop_data import ShopImport, import_batch
+from knowledge.shop_rows import KINDS, Batch, ShopDataError
 from shopcore.profile import Sync
 
 log = logging.getLogger(__name__)

@@ -206,6 +206,15 @@ def test_a_bad_row_is_named_and_nothing_is_written(sqlite_sessions, tmp_path, na
     assert all(rows == [] for rows in snapshot(sqlite_sessions).values())
 
 
+def test_a_bad_row_is_reported_once_not_again_by_the_rows_that_name_it(sqlite_sessions, tmp_path):
+    files = {**SHOP, "products.csv": SHOP["products.csv"].replace("12.5", "-1"),
+             "orders.csv": SHOP["orders.csv"].replace("2025-03-06", "2025-02-30")}
+    with pytest.raises(ShopDataError) as caught:
+        load_shop(sqlite_sessions, write_shop(tmp_path / "shop", files))
+    assert [p.split(":")[0:3] for p in caught.value.problems] == [["products.csv", "3", " price"],
+                                                                   ["orders.csv", "2", " estimated_delivery"]]
+
+
 def test_a_bad_file_leaves_a_loaded_store_as_it_was(sessions, tmp_path):
     folder = write_shop(tmp_path / "shop")
     load_shop(sessions, folder)
