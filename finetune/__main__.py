@@ -6,18 +6,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from shopcore.settings import REPO_ROOT, cli_settings
-
-DEV_QUESTIONS = REPO_ROOT / "evals" / "data" / "dev_questions.jsonl"
+from shopcore.settings import cli_settings
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m finetune", description="LoRA fine-tuning for the desk")
     commands = parser.add_subparsers(dest="command", required=True)
     data = commands.add_parser("data", help="build the SFT set and print its data card")
-    data.add_argument("--out", type=Path, help="folder for the set (default CHATBOT_HOME/finetune/data)")
-    data.add_argument("--questions", type=Path, default=DEV_QUESTIONS,
-                      help="labelled dev questions (JSONL); 30%% are held out for evaluation")
+    data.add_argument("--out", type=Path, help="folder for the set (default: the shop's folder/finetune/data)")
+    data.add_argument("--questions", type=Path,
+                      help="labelled questions (JSONL), 30%% held out for evaluation; default: the shop profile's "
+                           "`questions`, if it names a file (the set is built from the profile's shop only)")
     data.add_argument("--seed", type=int, default=13)
     data.add_argument("--size", type=int, default=340, help="training examples")
     data.add_argument("--held-out-share", type=float, default=0.3, help="share of dev questions held out")
@@ -43,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = cli_settings()
-    data_dir = settings.home / "finetune" / "data"
+    data_dir = settings.shop_dir / "finetune" / "data"
     if args.command == "data":
         return _data(args, settings, args.out or data_dir)
     if args.command == "train":
@@ -81,8 +80,12 @@ def _data(args, settings, out_dir: Path) -> int:
     sessions = session_factory(make_engine(settings.database_url))
     tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(settings.model, settings.model_cache_dir))
     config = DataConfig(seed=args.seed, size=args.size, held_out_share=args.held_out_share)
+    questions_file = args.questions or settings.profile.resolve(settings.profile.questions)
+    questions = load_examples(questions_file) if questions_file else []
+    print(f"shop: {settings.shop_name}; documents from {settings.index_dir}, orders from its store, "
+          f"{len(questions)} labelled questions" + (f" from {questions_file}" if questions_file else ""))
     card = build_dataset(config, settings=settings, retriever=retriever, sessions=sessions,
-                         tokenizer=tokenizer, questions=load_examples(args.questions), out_dir=out_dir)
+                         tokenizer=tokenizer, questions=questions, out_dir=out_dir)
     print(format_card(card))
     print(f"written to {out_dir}")
     return 0

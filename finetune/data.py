@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from chatbot.answer import STOPWORDS
+from knowledge.phrasing import STOPWORDS
 from knowledge.facts import extract
 from chatbot.prompt import build_prompt
 from shopcore.schemas import Evidence
@@ -55,7 +55,8 @@ def build_dataset(config: DataConfig, *, settings, retriever, sessions, tokenize
                   out_dir: Path) -> dict:
     """Write train.jsonl, heldout.jsonl, split.json and the data card to out_dir; return the card."""
     rng = random.Random(config.seed)
-    split = split_questions(questions, retriever.index.chunks, share=config.held_out_share, seed=config.seed)
+    split = split_questions(questions, retriever.index.chunks, share=config.held_out_share, seed=config.seed,
+                            customers=_customers(sessions))
     train, held = collect_drafts(split, retriever, sessions, rng)
     train = sample_mix(train, config.size, rng)
     held = rng.sample(held, min(config.held_out_size, len(held)))
@@ -76,7 +77,7 @@ def build_dataset(config: DataConfig, *, settings, retriever, sessions, tokenize
     _write_jsonl(out_dir / "train.jsonl", train_examples)
     _write_jsonl(out_dir / "heldout.jsonl", held_examples)
     (out_dir / "split.json").write_text(json.dumps(split.to_json(), indent=1), encoding="utf-8")
-    card = data_card(config, split, train_examples, held_examples, out_dir)
+    card = data_card(config, split, train_examples, held_examples, out_dir) | {"shop": settings.shop_name}
     (out_dir / "card.json").write_text(json.dumps(card, indent=1), encoding="utf-8")
     return card
 
@@ -172,7 +173,7 @@ def to_example(draft: Draft, settings, retriever, sessions, tokenizer, rng: rand
             return None
         answer = answer.replace(CITE, f"[{number}]")
     return {"kind": draft.kind, "question": draft.question, "messages": prompt.messages, "answer": answer,
-            "origin": draft.origin, "prompt_tokens": prompt.tokens}
+            "origin": draft.origin, "prompt_tokens": prompt.tokens, "sources": [e.doc_id for e in prompt.evidence]}
 
 
 def _answering_sentence(draft: Draft, evidence: list[Evidence]) -> str | None:
@@ -239,6 +240,8 @@ def data_card(config: DataConfig, split: Split, train: list[dict], held: list[di
         "held_out_questions": len(split.held_out_questions),
         "held_out_sections": len(split.held_out_sections),
         "held_out_customers": len(split.held_out_customers),
+        # Which documents the examples answer from: every one must be the shop's own.
+        "documents": dict(sorted(Counter(doc for e in train + held for doc in set(e.get("sources", []))).items())),
         "prompt_tokens_p50": tokens[len(tokens) // 2], "prompt_tokens_max": tokens[-1],
         "data_hash": file_hash(out_dir / "train.jsonl"),
     }
@@ -246,7 +249,8 @@ def data_card(config: DataConfig, split: Split, train: list[dict], held: list[di
 
 def format_card(card: dict) -> str:
     kinds = sorted(set(card["train"]) | set(card["held_out"]))
-    lines = ["kind            train  held-out"]
+    lines = [f"shop: {card.get('shop', '?')}; examples answer from {len(card.get('documents', {}))} documents",
+             "kind            train  held-out"]
     lines += [f"{k:<15} {card['train'].get(k, 0):>5}  {card['held_out'].get(k, 0):>8}" for k in kinds]
     lines += [f"{'total':<15} {card['train_total']:>5}  {card['held_out_total']:>8}",
               f"held out: {card['held_out_questions']} dev questions, {card['held_out_sections']} sections, "

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from shopcore.store.models import Order
 from finetune.draft import CITE, Draft
-from finetune.phrasing import variants
+from knowledge.phrasing import variants
 from knowledge.documents import order_document
 
 # field of the order evidence -> (questions, answer); {n} is the order number, {v} the value.

@@ -5,7 +5,7 @@
   or restating its answer (another section, a product's care line), left out of the
   prompt: the evidence is near the topic but silent on the point, never a refusal next
   to the answer;
-- questions any shop gets that its documents rarely cover (finetune/out_of_scope.yaml);
+- questions any shop gets that its documents rarely cover (knowledge/out_of_scope.yaml);
 - the unanswerable and hand-off questions of the dev set's training part.
 """
 
@@ -16,11 +16,10 @@ from pathlib import Path
 
 import yaml
 
-from knowledge.facts import extract
 from chatbot.handoff import HANDOFF_REPLY
 from finetune.draft import CITE, Draft
-
-OUT_OF_SCOPE = Path(__file__).with_name("out_of_scope.yaml")
+from knowledge.calibration import OUT_OF_SCOPE
+from knowledge.facts import extract
 
 
 def withheld_drafts(answerable: list[Draft], rng: random.Random, count: int) -> list[Draft]:

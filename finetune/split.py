@@ -49,8 +49,15 @@ def answer_sections(question: dict, chunks_by_doc: dict[str, list[Chunk]]) -> se
     return found or every
 
 
-def split_questions(questions: list[dict], chunks: list[Chunk], *, share: float, seed: int) -> Split:
-    """Hold out `share` of each question kind (at least one), with their sections."""
+def split_questions(questions: list[dict], chunks: list[Chunk], *, share: float, seed: int,
+                    customers: list[int] = (), min_share: float = 0.15) -> Split:
+    """Hold out `share` of each question kind (at least one), with their sections.
+
+    A shop with few labelled questions (or none) still gets a held-out part of its own: a seeded
+    sample of its sections tops what the questions hold out up to `min_share`, and with no
+    question about an order, `min_share` of its customers are held out, so the evaluation loss
+    measures this shop's documents and orders, not nothing.
+    """
     chunks_by_doc: dict[str, list[Chunk]] = {}
     for chunk in chunks:
         chunks_by_doc.setdefault(chunk.doc_id, []).append(chunk)
@@ -61,7 +68,11 @@ def split_questions(questions: list[dict], chunks: list[Chunk], *, share: float,
         held += rng.sample(group, max(1, round(share * len(group))))
     held_ids = {q["id"] for q in held}
     sections = set().union(*(answer_sections(q, chunks_by_doc) for q in held))
-    customers = {q["customer_id"] for q in held if q.get("customer_id") is not None}
+    every = sorted({section_key(c.doc_id, c.heading) for c in chunks if c.doc_type != "product"})
+    sections |= set(rng.sample([s for s in every if s not in sections],
+                               max(0, min(len(every) - len(sections), round(min_share * len(every)) - len(sections)))))
+    customers_asked = {q["customer_id"] for q in held if q.get("customer_id") is not None}
+    customers = customers_asked or set(rng.sample(list(customers), round(min_share * len(customers))))
     # A dev question left for training must not lean on anything held out either.
     train = [q for q in questions if q["id"] not in held_ids
              and not answer_sections(q, chunks_by_doc) & sections

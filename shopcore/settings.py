@@ -138,7 +138,8 @@ class Settings(BaseSettings):
     coverage_threshold: float = Field(
         0.5, ge=0.0, le=1.0,
         description="evidence relevance below which the desk hands off instead of answering "
-        "(knowledge/retrieval.py; reports/retrieval.md shows the trade-off)",
+        "(knowledge/retrieval.py); default: the shop's calibrated threshold, which setup fits on questions made "
+        "from its documents (knowledge/calibration.py), else 0.5",
     )
     max_new_tokens: int = Field(160, ge=8, le=4096, description="upper bound on answer length")
     prompt_token_budget: int = Field(
@@ -325,6 +326,11 @@ class Settings(BaseSettings):
         """The shop's own data folder: its SQLite database, index, adapters and fine-tuning data."""
         return self.home / "shops" / self._profile.slug
 
+    @property
+    def calibration_file(self) -> Path:
+        """The shop's calibrated hand-off threshold, written by setup."""
+        return self.shop_dir / "calibration.json"
+
     @model_validator(mode="after")
     def _fill_paths(self) -> Settings:
         self.home = self.home.expanduser().resolve()
@@ -338,6 +344,8 @@ class Settings(BaseSettings):
         self.model_cache_dir = self.model_cache_dir or self.home / "models"
         self.adapter_dir = self.adapter_dir or self.shop_dir / "adapters"
         self.index_dir = self.index_dir or self.shop_dir / "index"
+        if "coverage_threshold" not in self.model_fields_set:
+            self.coverage_threshold = _calibrated(self.calibration_file, self.coverage_threshold)
         if self.customer_token_ttl_s > self.customer_token_max_ttl_s:
             raise ValueError("CHATBOT_CUSTOMER_TOKEN_TTL_S is longer than CHATBOT_CUSTOMER_TOKEN_MAX_TTL_S: "
                              "the desk would refuse the tokens it mints")
@@ -363,6 +371,16 @@ class Settings(BaseSettings):
         self.risk_cues = self.risk_cues or profile.resolve(profile.risk_cues)
         if not adapters_set:
             self.shipped_adapters = profile.resolve(profile.adapters)
+
+
+def _calibrated(path: Path, default: float) -> float:
+    import json
+
+    try:
+        threshold = float(json.loads(path.read_text(encoding="utf-8"))["threshold"])
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return default
+    return threshold if 0.0 <= threshold <= 1.0 else default
 
 
 def _check_production_secret(secret: str) -> None:
