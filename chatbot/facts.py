@@ -19,6 +19,7 @@ from shopcore.schemas import Evidence
 # A bare number ending the checked text may be the start of a time or a percentage ("12 pm",
 # "50 %"): the stream holds it back until the next word says which.
 _OPEN_NUMBER = re.compile(r"(?:^|\s)\d[\d,]*(?:\.\d+)?$")
+_CITATION = re.compile(r" ?\[(\d+)\]")
 
 
 @dataclass
@@ -73,10 +74,13 @@ def check(answer: str, evidence: list[Evidence]) -> FactCheck:
 
 class FactGuard:
     """Checks a streamed answer word by word: `feed()` returns the text that is safe to
-    show now; once a fact is unsupported it returns nothing more and `violation` is set."""
+    show now; once a fact is unsupported it returns nothing more and `violation` is set.
+    A citation of evidence the prompt did not number ("[5]" of three sources) is dropped, so
+    every number the shopper reads points at a listed source."""
 
     def __init__(self, evidence: list[Evidence]):
         self.known = Known.of(evidence)
+        self.sources = len(evidence)
         self.text = ""
         self.released = 0
         self.facts: list[Fact] = []
@@ -108,4 +112,4 @@ class FactGuard:
                 self.violation = fact
                 return ""
         released, self.released = self.text[self.released:end], end
-        return released
+        return _CITATION.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= self.sources else "", released)

@@ -93,7 +93,7 @@ def read_html(path: Path, relative: Path):
     if not text.strip():
         raise Unreadable("no text in the HTML page")
     h1 = re.search(r"^#\s+(.+)$", text, flags=re.MULTILINE)
-    return _one(relative, title or (h1.group(1) if h1 else _stem_title(path)), text)
+    return _one(relative, readable_title(title or (h1.group(1) if h1 else ""), path), text)
 
 
 def _blocks(lines: list[str]) -> str:
@@ -147,8 +147,7 @@ def read_pdf(path: Path, relative: Path):
         raise Unreadable(f"unreadable PDF ({type(exc).__name__}: {exc})") from None
     if not any(page.strip() for page in pages):
         raise Unreadable("PDF has no extractable text (a scanned image?)")
-    first_line = next(line.strip() for page in pages for line in page.splitlines() if line.strip())
-    title = str(meta_title).strip() if meta_title else first_line
+    title = readable_title(str(meta_title or ""), path)
     # One section per page, so a citation can say where in the PDF the text came from.
     text = "\n\n".join(f"## Page {n}\n{page.strip()}" for n, page in enumerate(pages, 1) if page.strip())
     return _one(relative, title, text)
@@ -239,6 +238,22 @@ def _present(value) -> bool:
     if isinstance(value, list | dict):
         return bool(value)
     return value is not None
+
+
+JUNK_TITLE = re.compile(
+    r"^(about:blank|untitled( document)?|document\d*|page \d+|microsoft (word|powerpoint) - .*|new document"
+    r"|.*\.(docx?|pdf|html?|odt|rtf|pages|indd)|[a-z]+://.*|[a-z]:\\.*|/.*)$",
+    re.IGNORECASE,
+)
+
+
+def readable_title(candidate: str, path: Path) -> str:
+    """A title a shopper can read: the file's own (metadata, <title>) unless it is empty or junk
+    that tools write ("about:blank", "Microsoft Word - faq.docx", a path), else the file name."""
+    title = " ".join(candidate.split())
+    if len(title) < 3 or len(title) > 150 or JUNK_TITLE.match(title) or not re.search(r"[^\W\d_]", title):
+        return _stem_title(path)
+    return title
 
 
 def _stem_title(path: Path) -> str:

@@ -60,6 +60,14 @@ def test_guard_waits_for_the_word_after_a_number_before_checking_it():
     assert guard.finish() == " [2]."
 
 
+def test_guard_drops_citations_of_sources_the_prompt_never_listed():
+    # Two sources are listed under the answer: "[4]" and "[7]" would point at nothing.
+    guard = FactGuard(EVIDENCE)
+    shown = [guard.feed(p) for p in ["You have 30 days [2][4]. ", "Holiday gifts too", " [7]", ". Thanks [1]."]]
+    assert "".join(shown) + guard.finish() == "You have 30 days [2]. Holiday gifts too. Thanks [1]."
+    assert guard.violation is None
+
+
 def test_guard_flushes_the_tail_at_the_end():
     guard = FactGuard(EVIDENCE)
     assert guard.feed("Label: $6.95") == "Label:"

@@ -102,3 +102,19 @@ def test_content_hash_changes_with_the_text_only(other_shop):
     page = other_shop[0]["store-hours"]
     assert replace(page).content_hash == page.content_hash
     assert replace(page, text=page.text + " ").content_hash != page.content_hash
+
+
+@pytest.mark.parametrize("meta_title", ["about:blank", "Microsoft Word - rental.docx", "", "  ", "1234"])
+def test_a_pdf_with_a_junk_or_empty_title_is_titled_by_its_file_name(tmp_path, meta_title):
+    from pypdf import PdfReader, PdfWriter
+
+    from knowledge.readers import read_file
+
+    writer = PdfWriter(clone_from=PdfReader(OTHER_SHOP / "rental-agreement.pdf"))
+    writer.add_metadata({"/Title": meta_title})
+    path = tmp_path / "bike-rental-terms.pdf"
+    with open(path, "wb") as out:
+        writer.write(out)
+    documents, _ = read_file(path, Path("bike-rental-terms.pdf"))
+    assert documents[0].title == "Bike rental terms"
+    assert "deposit of 200 euros" in documents[0].text
