@@ -1,7 +1,9 @@
 """Command line for the desk.
 
     python -m chatbot ask "TEXT" [--customer ID] [--conversation ID] [--index DIR] [--json]
-    python -m chatbot setup        # migrate, load the demo shop, convert the model, build the index
+    python -m chatbot init-shop DIR [--name NAME]   # a starter shop: profile, documents, store
+    python -m chatbot check-shop   # what the shop (CHATBOT_SHOP) lacks, before anything is served
+    python -m chatbot setup        # migrate, load the shop's store, pull the model, build the index
     python -m chatbot migrate      # bring the database schema up to date
     python -m chatbot makemigration "what changed"
     python -m chatbot create-agent NAME     # an agent console account; asks for a password
@@ -34,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("--index", type=Path, help="knowledge index folder")
     ask.add_argument("--json", action="store_true", help="print the reply as JSON, not streamed")
     commands.add_parser("setup", help="prepare everything `make run` needs; skips what is done")
+    init = commands.add_parser("init-shop", help="write a starter shop (profile, documents, store) into DIR")
+    init.add_argument("folder", type=Path)
+    init.add_argument("--name", help="the shop's name (default: from the folder's name)")
+    commands.add_parser("check-shop", help="check the shop profile's documents, store, policies and index")
     commands.add_parser("migrate", help="upgrade the database schema")
     make = commands.add_parser("makemigration", help="autogenerate a migration from the models")
     make.add_argument("message")
@@ -60,7 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     pull.add_argument("name", help="a catalog name (see `models list`) or, with a network, a hub id")
     args = parser.parse_args(argv)
 
+    if args.command == "init-shop":  # before the settings: CHATBOT_SHOP may name what it is about to write
+        return _init_shop(args)
     settings = cli_settings()
+    if args.command == "check-shop":
+        return _check_shop(settings)
     if args.command == "models":
         return _models(args, settings)
     if args.command == "ask":
@@ -225,6 +235,30 @@ def _ask(args, settings) -> int:
             print(f"  [{n}] {source.title} ({source.doc_id})")
         print(f"  conversation {reply.conversation_id}, {reply.latency_ms / 1000:.1f} s")
     return 0 if reply.state in ("ok", "agent") else 1
+
+
+def _init_shop(args) -> int:
+    from chatbot.onboarding import ShopExists, init_shop
+
+    try:
+        profile = init_shop(args.folder, args.name)
+    except ShopExists as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"starter shop written to {profile.parent}: edit {profile.name}, replace docs/ and store/ with your own, "
+          f"then\n  export CHATBOT_SHOP={profile}\n  .venv/bin/python -m chatbot check-shop\n  make run")
+    return 0
+
+
+def _check_shop(settings) -> int:
+    from chatbot.onboarding import check_shop
+
+    findings = check_shop(settings)
+    for finding in findings:
+        print(finding.line())
+    errors = sum(f.level == "error" for f in findings)
+    print(f"{errors} problem(s) to fix before serving" if errors else "ready to serve")
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":

@@ -182,7 +182,7 @@ class ShopProfile(BaseModel):
 
     @property
     def greeting_text(self) -> str:
-        return self.greeting or f"Hi! I'm {self.name}'s assistant. Ask me about orders, delivery, returns or products."
+        return self.greeting or f"Hi! I'm the {self.name} assistant. Ask me about orders, delivery, returns or products."
 
 
 def load_profile(path: Path) -> ShopProfile:
