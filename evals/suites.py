@@ -1,11 +1,13 @@
 """The registry of eval suites: name -> function returning a SuiteResult."""
 
 from evals.answers import answers_suite
+from evals.calibration import calibration_suite
 from evals.conversations import conversations_suite
 from evals.finetune import finetune_suite
 from evals.latency import latency_suite
 from evals.load import load_suite
 from evals.offers import offers_suite
+from evals.onboarding import onboarding_suite
 from evals.resilience import resilience_suite
 from evals.retrieval import retrieval_suite
 from evals.retrieval_bench import retrieval_bench_suite
@@ -24,4 +26,6 @@ SUITES = {
     "second_shop": second_shop_suite,
     "resilience": resilience_suite,
     "conversations": conversations_suite,
+    "calibration": calibration_suite,
+    "onboarding": onboarding_suite,
 }
