@@ -42,6 +42,7 @@ from chatbot.access import (
     busy_refusal,
     check_widget_key,
 )
+from chatbot import inbox, live
 from chatbot.console.routes import current_agent
 from chatbot.console.routes import router as console_router
 from chatbot.desk import Desk
@@ -208,6 +209,98 @@ async def conversation(
                                        customer_id, agent=agent)
     except DeskError as exc:
         raise http_error(exc) from None
+
+
+class ShopperBody(BaseModel):
+    customer_token: str | None = Field(None, max_length=4096,
+                                       description="signed shopper identity, as sent with the chat")
+
+
+class ContactBody(ShopperBody):
+    email: str = Field(max_length=320, description="where the shop may answer outside business hours")
+
+
+class RatingBody(ShopperBody):
+    score: int = Field(ge=1, le=5, description="1 (poor) to 5 (great)")
+    comment: str | None = Field(None, max_length=2000)
+
+
+ConversationId = Annotated[str, PathParam(pattern=CONVERSATION_ID)]
+
+
+def handoff_status(desk: Desk, conversation_id: str, customer_id: int | None) -> dict:
+    """The shopper's view of the conversation's hand-off (see inbox.shopper_status)."""
+    return inbox.shopper_status(desk.sessions, conversation_id, customer_id, hours=desk.settings.profile.hours,
+                                language=desk.settings.shop_languages[0])
+
+
+async def _shopper_call(function, *args):
+    try:
+        return await run_in_threadpool(function, *args)
+    except DeskError as exc:
+        raise http_error(exc) from None
+
+
+@router.get("/v1/conversations/{conversation_id}/handoff", responses=ERRORS)
+async def handoff(request: Request, conversation_id: ConversationId,
+                  _key: Annotated[str | None, Depends(rate_limited)],
+                  customer_token: Annotated[str | None, Header(alias="X-Customer-Token", max_length=4096)] = None
+                  ) -> dict:
+    """Whether a person was asked for, the expected wait or when someone will answer, and
+    whether the conversation can be rated; the words in the shopper's language."""
+    desk = request.app.state.desk
+    return await _shopper_call(handoff_status, desk, conversation_id, signed_in(desk, customer_token))
+
+
+@router.post("/v1/conversations/{conversation_id}/handoff", responses=ERRORS)
+async def ask_for_person(request: Request, conversation_id: ConversationId, body: ShopperBody,
+                         _key: Annotated[str | None, Depends(rate_limited)]) -> dict:
+    """The shopper asks for a person: a request waits in the console's queue (one at a time)."""
+    desk = request.app.state.desk
+    customer_id = signed_in(desk, body.customer_token)
+    await _shopper_call(handoff_status, desk, conversation_id, customer_id)  # theirs, or 404
+    await _shopper_call(partial(inbox.request_person, desk.sessions, conversation_id, "shopper_asked",
+                                actor="shopper"))
+    return await _shopper_call(handoff_status, desk, conversation_id, customer_id)
+
+
+@router.post("/v1/conversations/{conversation_id}/contact", responses={
+    **ERRORS, 409: {"description": "nobody has been asked for in this conversation"}})
+async def leave_contact(request: Request, conversation_id: ConversationId, body: ContactBody,
+                        _key: Annotated[str | None, Depends(rate_limited)]) -> dict:
+    """Leave an e-mail address with the open hand-off request, to be answered there."""
+    desk = request.app.state.desk
+    customer_id = signed_in(desk, body.customer_token)
+    await _shopper_call(inbox.leave_contact, desk.sessions, conversation_id, customer_id, body.email)
+    return await _shopper_call(handoff_status, desk, conversation_id, customer_id)
+
+
+@router.post("/v1/conversations/{conversation_id}/rating", responses={
+    **ERRORS, 409: {"description": "rated already, or a person is still on it"}})
+async def rate_conversation(request: Request, conversation_id: ConversationId, body: RatingBody,
+                            _key: Annotated[str | None, Depends(rate_limited)]) -> dict:
+    """Rate a finished conversation (by the bot or a person) from 1 to 5, once."""
+    desk = request.app.state.desk
+    customer_id = signed_in(desk, body.customer_token)
+    return await _shopper_call(inbox.rate, desk.sessions, conversation_id, customer_id, body.score, body.comment)
+
+
+@router.get("/v1/conversations/{conversation_id}/live", responses={
+    200: {"description": "server-sent events: `status` (the hand-off status), then `claimed`, "
+                         "`agent_reply` (with its text), `resolved`, `returned_to_bot`, ... as they happen",
+          "content": {"text/event-stream": {"schema": {"type": "string"}}}}, **ERRORS})
+async def shopper_live(request: Request, conversation_id: ConversationId,
+                       _key: Annotated[str | None, Depends(rate_limited)], after: str | None = None,
+                       customer_token: Annotated[str | None, Header(alias="X-Customer-Token", max_length=4096)] = None):
+    """The shopper's own conversation, live: a person's replies and the hand-off's changes
+    (never agents' notes), from the database, past the cursor `after` (or Last-Event-ID)."""
+    desk = request.app.state.desk
+    customer_id = signed_in(desk, customer_token)
+    await _shopper_call(handoff_status, desk, conversation_id, customer_id)  # theirs, or 404 before streaming
+    cursor = live.Cursor.parse(request.headers.get("last-event-id") or after) or live.Cursor()
+    return EventSourceResponse(live.stream(desk.sessions, cursor, conversation_id=conversation_id, shopper=True,
+                                           status=partial(handoff_status, desk, conversation_id, customer_id)),
+                               ping=15)
 
 
 class RedeemBody(BaseModel):

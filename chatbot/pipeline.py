@@ -16,6 +16,7 @@ from chatbot.answer import Answer, respond
 from chatbot.claims import ClaimChecker
 from chatbot.desk import Desk
 from chatbot.errors import Busy, InvalidMessage
+from chatbot.inbox import hand_off
 from chatbot.offers.ledger import make_offer
 from chatbot.offers.wording import describe
 from chatbot.privacy import mask
@@ -119,6 +120,9 @@ def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None
 
     # 7. Store the answer with its sources, timings and model, whatever happened.
     message_id = _store(desk, generator, start, answer, state, error, prompt, started)
+    # A hand-off (the answer's rules, the offer policy's, or the shopper asking for a person)
+    # opens a request that waits in the console's queue until a person claims it.
+    hand_off(desk.sessions, start.conversation_id, answer.guardrail, offer, text, language)
     if offer is not None:  # streamed only once stored, so a client leaving now loses nothing
         yield TokenEvent(f"\n\n{describe(offer, language)}")
         yield OfferEvent(offer)
