@@ -54,13 +54,15 @@ class Checked:
     items: dict[str, list[tuple[RawRow, OrderItemRow]]] = field(default_factory=dict)  # number -> items
     # The keys of rows that failed their own checks: already reported, so not "unknown" again.
     failed: dict[str, set[str]] = field(default_factory=lambda: {kind: set() for kind in KINDS})
+    unreadable: set[str] = field(default_factory=set)  # kinds whose file was not read: nothing to say
 
     def known(self, kind: str, key: Any, stored: Mapping) -> bool:
-        return key in self.rows[kind] or key in stored or str(key) in self.failed[kind]
+        return (key in self.rows[kind] or key in stored or str(key) in self.failed[kind]
+                or kind in self.unreadable)
 
 
 def _check_rows(batch: Batch, problems: list[str]) -> Checked:
-    checked = Checked()
+    checked = Checked(unreadable=set(batch.unreadable))
     for kind in KINDS:
         keyed: dict[Any, ShopRow] = {}
         for raw in batch.rows[kind]:

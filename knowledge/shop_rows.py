@@ -181,6 +181,7 @@ class Batch:
     sources: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # kind -> why
     problems: list[str] = field(default_factory=list)
+    unreadable: set[str] = field(default_factory=set)  # kinds whose file could not be read at all
 
     def add_table(self, kind: str, source: str, columns: list[str], records: Iterable[tuple[int, list]],
                   header: str | None = None) -> None:
@@ -199,6 +200,7 @@ class Batch:
                 if spec.is_required() and name not in columns]
         if bad:  # a wrong header would fail every row: report it once
             self.problems += bad
+            self.unreadable.add(kind)
             return
         for number, values in records:
             if len(values) != len(columns):
@@ -217,6 +219,7 @@ def read_folder(folder: Path) -> Batch:
         found = [folder / f"{kind}{suffix}" for suffix in (".csv", ".json") if (folder / f"{kind}{suffix}").is_file()]
         if len(found) > 1:
             batch.problems.append(f"{kind}.csv and {kind}.json: both present; keep one")
+            batch.unreadable.add(kind)
         elif found and found[0].suffix == ".csv":
             _read_csv(batch, kind, found[0])
         elif found:
@@ -244,6 +247,7 @@ def _decode(batch: Batch, path: Path) -> str | None:
 def _read_csv(batch: Batch, kind: str, path: Path) -> None:
     text = _decode(batch, path)
     if text is None:
+        batch.unreadable.add(kind)
         return
     header = text.partition("\n")[0]
     # Comma by default; a spreadsheet set to a European locale writes semicolons.
@@ -261,9 +265,11 @@ def _read_csv(batch: Batch, kind: str, path: Path) -> None:
                 records.append((line, values))
     except csv.Error as exc:
         batch.problems.append(f"{path.name}:{reader.line_num}: not readable CSV: {exc}")
+        batch.unreadable.add(kind)
         return
     if not columns:
         batch.problems.append(f"{path.name}:1: empty file; the first line names the columns")
+        batch.unreadable.add(kind)
         return
     batch.add_table(kind, path.name, columns, records)
 
@@ -271,14 +277,17 @@ def _read_csv(batch: Batch, kind: str, path: Path) -> None:
 def _read_json(batch: Batch, kind: str, path: Path) -> None:
     text = _decode(batch, path)
     if text is None:
+        batch.unreadable.add(kind)
         return
     try:
         records = json.loads(text)
     except json.JSONDecodeError as exc:
         batch.problems.append(f"{path.name}:{exc.lineno}: not valid JSON: {exc.msg} (column {exc.colno})")
+        batch.unreadable.add(kind)
         return
     if not isinstance(records, list):
         batch.problems.append(f"{path.name}: must hold a JSON list of records, [{{...}}, ...]")
+        batch.unreadable.add(kind)
         return
     batch.sources[kind] = path.name
     # Products may carry their variants, orders their items: each becomes a row of that kind.
