@@ -461,7 +461,8 @@ def create_app(settings: Settings | None = None, desk: Desk | None = None) -> Fa
         if settings.profile.sync is not None:  # the shop's own database, every few minutes
             from knowledge.shop_sync import ShopSync
 
-            shop_sync = ShopSync(app.state.desk.sessions, settings.profile.sync).start()
+            shop_sync = ShopSync(app.state.desk.sessions, settings.profile.sync,
+                                 on_catalog_change=app.state.desk.refresh_index).start()
         yield
         if shop_sync is not None:  # a sync under way finishes (or rolls back) first
             await run_in_threadpool(shop_sync.close)

@@ -32,6 +32,19 @@ class Desk:
         """The generator to use where the shop's adapter does not help (rewrites, other languages)."""
         return self.base_generator or self.generator
 
+    def refresh_index(self) -> None:
+        """Bring the index up to date with the store's catalog (after a sync) and serve it.
+
+        Incremental: only changed product documents are embedded; turns in flight keep the
+        retriever they started with."""
+        from knowledge.build import build_index
+        from knowledge.index import Index
+
+        build_index(self.settings.docs_dirs, self.settings.index_dir, self.retriever.embedder, self.sessions,
+                    exact_max=self.settings.exact_index_max_chunks)
+        self.retriever = Retriever(Index.load(self.settings.index_dir, device=self.retriever.index.device),
+                                   self.retriever.embedder, self.retriever.language)
+
     def close(self) -> None:
         """Stop the generators' worker threads."""
         for generator in (self.generator, self.base_generator):

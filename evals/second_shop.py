@@ -5,7 +5,7 @@
 Kettle & Leaf (evals/data/second_shop/: an online tea shop, its own policies, FAQ, brewing
 guide and product feed, and 162 labelled questions written for this project) is indexed
 into CHATBOT_HOME/evals/second-shop-index (incremental, no catalog from the demo store), and
-the assistant speaks for it (its name and tone from shop.json). The configured base model
+the assistant speaks for it (its name and tone from its profile, shop.yaml). The configured base model
 alone and with the adapter the desk serves (trained on Ridgeline's documents only) answer
 the same questions through steps 3-5 of the pipeline, as in the answer suite.
 
@@ -15,8 +15,6 @@ evidence does not state, and `guardrail_intervened` counts how often it had to.
 """
 
 from __future__ import annotations
-
-import json
 
 from evals.answers import Context, evaluate
 from evals.suite import DATA_DIR, SuiteResult, load_jsonl
@@ -35,12 +33,13 @@ def second_shop_suite() -> SuiteResult:
     from knowledge.embed import Embedder
     from knowledge.index import Index
     from knowledge.retrieval import Retriever
+    from shopcore.profile import load_profile
     from shopcore.settings import get_settings
     from shopcore.store.db import make_engine, session_factory
 
-    profile = json.loads((SHOP_DIR / "shop.json").read_text(encoding="utf-8"))
+    profile = load_profile(SHOP_DIR / "shop.yaml")
     settings = get_settings()
-    settings = settings.model_copy(update={"shop_name": profile["name"], "shop_tone": profile["tone"],
+    settings = settings.model_copy(update={"shop_name": profile.name, "shop_tone": profile.tone,
                                            "index_dir": settings.home / "evals" / "second-shop-index"})
     embedder = Embedder(settings.embedding_model)
     build_index([SHOP_DIR / "docs"], settings.index_dir, embedder)  # its documents only, no catalog
@@ -57,7 +56,7 @@ def second_shop_suite() -> SuiteResult:
                                 max_batch=settings.max_batch, max_queue=max(settings.max_queue, len(questions)),
                                 repetition_penalty=settings.repetition_penalty)
         try:
-            results[label] = evaluate(generator, questions, context, progress=f"{profile['name']}: {label}")
+            results[label] = evaluate(generator, questions, context, progress=f"{profile.name}: {label}")
         finally:
             generator.close()
 
@@ -72,7 +71,7 @@ def second_shop_suite() -> SuiteResult:
     kinds = {}
     for q in questions:
         kinds[q["kind"]] = kinds.get(q["kind"], 0) + 1
-    notes = [f"{profile['name']}: {len(questions)} questions ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}) "
+    notes = [f"{profile.name}: {len(questions)} questions ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}) "
              f"on {len(list((SHOP_DIR / 'docs').rglob('*.*')))} document files; model `{settings.model}`, "
              f"adapter `{choice.version or 'none'}` (trained on the demo shop only). Greedy, at most "
              f"{settings.max_new_tokens} new tokens, same retrieval, prompt and guardrails for both.", "",

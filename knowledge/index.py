@@ -51,6 +51,7 @@ class Index:
         self.keyword = keyword
         self.manifest = manifest
         self.position = {int(i): n for n, i in enumerate(self.ids)}
+        self.device = device
         self._searcher = faiss_structures.on_device(vectors, device, self.nprobe) if chunks else vectors
 
     @property

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -88,8 +89,11 @@ def sync_shop(sessions: sessionmaker[Session], sync: Sync, progress: bool = True
 class ShopSync:
     """A daemon thread that syncs now and then every `sync.every_minutes`, logging what it did."""
 
-    def __init__(self, sessions: sessionmaker[Session], sync: Sync):
-        self.sessions, self.sync = sessions, sync
+    def __init__(self, sessions: sessionmaker[Session], sync: Sync,
+                 on_catalog_change: Callable[[], None] | None = None):
+        # on_catalog_change: called after a sync that changed products or stock, which the
+        # index's product documents show (the served desk re-indexes them).
+        self.sessions, self.sync, self.on_catalog_change = sessions, sync, on_catalog_change
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="shop-sync", daemon=True)
 
@@ -113,6 +117,12 @@ class ShopSync:
             log.exception("shop sync from %s failed", safe_url(self.sync.url))
             return None
         log.info("shop sync from %s: %s", safe_url(self.sync.url), "; ".join(report.lines()))
+        catalog = [report.counts[kind] for kind in ("products", "variants") if kind in report.counts]
+        if self.on_catalog_change is not None and any(c.added or c.updated for c in catalog):
+            try:
+                self.on_catalog_change()
+            except Exception:  # the old index keeps serving; the next sync tries again
+                log.exception("shop sync: re-indexing the changed catalog failed")
         return report
 
     def _run(self) -> None:

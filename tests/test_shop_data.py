@@ -393,8 +393,9 @@ def test_sqlite_sync_queries_run_read_only(sqlite_sessions, sqlite_source):
         assert connection.execute(text("SELECT count(*) FROM catalog")).scalar() == 2
 
 
-def test_the_served_desk_syncs_while_it_runs(sqlite_sessions, sqlite_source, tmp_path):
-    """The app's lifespan starts the profile's sync and stops it on shutdown."""
+def test_the_served_desk_syncs_while_it_runs(sqlite_sessions, sqlite_source, tmp_path, embedder):
+    """The app's lifespan starts the profile's sync and stops it on shutdown; synced products
+    reach the index the desk answers from, without a restart."""
     import threading
 
     import yaml
@@ -402,17 +403,24 @@ def test_the_served_desk_syncs_while_it_runs(sqlite_sessions, sqlite_source, tmp
 
     from chatbot.api import create_app
     from chatbot.desk import Desk
+    from knowledge.build import build_index
+    from knowledge.index import Index
+    from knowledge.retrieval import Retriever
     from tests.conftest import make_settings
 
     profile = tmp_path / "shop.yaml"
     profile.write_text(yaml.safe_dump({"name": "Lamp Shop", "documents": [],
                                        "sync": sync_for(sqlite_source).model_dump()}))
     settings = make_settings(tmp_path, shop=profile)
-    desk = Desk(settings, sqlite_sessions, generator=None, retriever=None, risk=None, policy=None)
+    build_index([], settings.index_dir, embedder, sqlite_sessions)  # nothing synced yet: an empty index
+    desk = Desk(settings, sqlite_sessions, generator=None, retriever=Retriever(Index.load(settings.index_dir), embedder),
+                risk=None, policy=None)
     with TestClient(create_app(settings, desk)):
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not snapshot(sqlite_sessions)["orders"]:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(desk.retriever.index.chunks) < 2:
             time.sleep(0.05)
         assert [t.name for t in threading.enumerate()].count("shop-sync") == 1
     assert len(snapshot(sqlite_sessions)["orders"]) == 1
     assert "shop-sync" not in [t.name for t in threading.enumerate()]
+    assert {c.title for c in desk.retriever.index.chunks} == {"Headlamp", "Lantern"}
+    assert desk.retriever.search("headlamp", 1)[0].chunk.title == "Headlamp"
