@@ -45,8 +45,8 @@ def setup(settings: Settings) -> None:
     if settings.store_dir is not None:  # upserts: a second run changes nothing
         from knowledge.shop_data import load_shop
 
-        counts = load_shop(sessions, settings.store_dir)
-        print("shop data: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()) + f" from {settings.store_dir}")
+        result = load_shop(sessions, settings.store_dir)
+        print(f"shop data: from {settings.store_dir}\n           " + "\n           ".join(result.lines()))
     else:
         with sessions() as session:
             products = session.scalar(select(func.count()).select_from(Product))

@@ -55,7 +55,7 @@ def test_setup_loads_and_indexes_only_the_shops_own_data(second_shop):
 
     settings, runs = second_shop
     assert "Paper Lantern Books" in runs[0].stdout and "Ridgeline" not in runs[0].stdout + runs[1].stdout
-    assert "0 added, 0 updated" in runs[1].stdout  # the second run changes nothing
+    assert "products: 2 from products.csv (0 added, 0 updated, 2 unchanged)" in runs[1].stdout  # changes nothing
     engine = make_engine(settings.database_url)
     with session_factory(engine)() as session:
         assert set(session.scalars(select(Product.sku))) == {"SAMPLE-001", "SAMPLE-002"}
