@@ -27,7 +27,9 @@ replayed is refused:
 
 (`verify_signature` below does just that.) Any 2xx answer counts as delivered; anything
 else, a redirect included, is a failure and is retried. Delivery is at least once: a
-receiver that took a notice but answered too late gets it again, with the same delivery id.
+receiver that took a notice but answered too late gets it again, with the same delivery id
+(so does one whose attempt outlasts the wait before the next: keep CHATBOT_NOTIFY_BACKOFF_S
+above CHATBOT_NOTIFY_TIMEOUT_S, as the defaults are).
 
 Neither a notice nor a log line carries the shopper's words or e-mail address, and logs
 and recorded errors never carry the webhook secret, the SMTP password or the URL's
@@ -114,8 +116,9 @@ def channels(settings: Settings) -> list[Channel]:
 def shown_url(url: str) -> str:
     """A URL as it may be stored or logged: scheme, host, port and path; no user, password or query."""
     parts = urlsplit(url)
+    host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname  # IPv6
     port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname}{port}{parts.path}"[:500]
+    return f"{parts.scheme}://{host}{port}{parts.path}"[:500]
 
 
 # --- Signing ---

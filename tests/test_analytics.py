@@ -257,3 +257,13 @@ def test_the_page_needs_a_login(client):
     for url in ("/agent/analytics", "/agent/analytics/daily.csv", "/agent/analytics/gaps.csv"):
         response = client.get(url, follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"] == "/agent/login"
+
+
+def test_the_same_question_asked_again_counts_and_is_shown_once(embedder):
+    now = datetime.now(timezone.utc)
+    questions = [("Do you ship to Iceland?", now), ("do you  ship to iceland?", now - timedelta(hours=1)),
+                 ("Do you ship to Iceland?", now - timedelta(hours=2)), ("Do you offer gift wrapping?", now)]
+    grouped = analytics.group_questions(questions, embedder.embed)
+    assert [(g["count"], g["example"]) for g in grouped] == [(3, "Do you ship to Iceland?"),
+                                                            (1, "Do you offer gift wrapping?")]
+    assert grouped[0]["others"] == ["do you  ship to iceland?"] and grouped[0]["last_asked"] == now

@@ -22,6 +22,7 @@ from chatbot.notify import (
     INTERRUPTED,
     deliver_due,
     next_due,
+    shown_url,
     sign,
     verify_signature,
 )
@@ -255,6 +256,15 @@ def test_old_hand_offs_are_history_not_news(sessions, tmp_path, receiver):
     handoff(sessions, created_at=datetime.now(timezone.utc) - timedelta(days=2))
     assert deliver_due(sessions, webhook_settings(tmp_path, hook.url)) == 0
     assert hook.requests == [] and deliveries(sessions) == []
+
+
+@pytest.mark.parametrize("url,shown", [
+    ("https://hooks.example.com/desk?token=abc", "https://hooks.example.com/desk"),
+    ("http://user:pw@127.0.0.1:8080/h", "http://127.0.0.1:8080/h"),
+    ("http://[::1]:9000/h?sig=x", "http://[::1]:9000/h"),
+])
+def test_targets_are_shown_without_credentials_or_query(url, shown):
+    assert shown_url(url) == shown
 
 
 def test_backoff_schedule():

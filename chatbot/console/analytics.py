@@ -228,7 +228,11 @@ def group_questions(questions: list[tuple[str, datetime]], embed, threshold: flo
     nearest its centre as the example, a few others, and when it was last asked."""
     if not questions:
         return []
-    vectors = embed([text for text, _ in questions])
+    # The same words asked again are embedded once.
+    unique = list(dict.fromkeys(" ".join(text.lower().split()) for text, _ in questions))
+    unique_vectors = embed(unique)
+    where = {text: n for n, text in enumerate(unique)}
+    vectors = unique_vectors[[where[" ".join(text.lower().split())] for text, _ in questions]]
     sums: list[np.ndarray] = []
     members: list[list[int]] = []
     for i, vector in enumerate(vectors):
