@@ -69,6 +69,8 @@ SIGNATURE_TOLERANCE_S = 300
 # must not page the team about every hand-off the shop ever had.
 NEW_WINDOW = timedelta(hours=24)
 BATCH = 20  # notices claimed per channel and pass; the rest wait for the next pass
+# An agent's own take-over (chatbot/inbox.py take_over) already has its person: nobody to alert.
+TAKE_OVER_REASON = "agent"
 ERROR_CHARS = 500
 INTERRUPTED = "interrupted: the sending process stopped before its last attempt reported"
 log = logging.getLogger(__name__)
@@ -239,6 +241,7 @@ def _claim_new(sessions, channel: Channel, now: datetime) -> list[int]:
     with sessions() as session:
         handoff_ids = session.scalars(
             select(HandoffRequest.id).where(HandoffRequest.created_at >= now - NEW_WINDOW,
+                                            HandoffRequest.reason != TAKE_OVER_REASON,
                                             HandoffRequest.id.not_in(noticed))
             .order_by(HandoffRequest.id).limit(BATCH)).all()
     owned = []

@@ -251,9 +251,10 @@ def test_a_notice_whose_sender_died_is_sent_after_a_restart(sessions, tmp_path, 
     assert [json.loads(r["body"])["handoff"]["id"] for r in hook.requests] == [died_first]
 
 
-def test_old_hand_offs_are_history_not_news(sessions, tmp_path, receiver):
+def test_old_hand_offs_and_take_overs_are_not_news(sessions, tmp_path, receiver):
     hook = receiver(200)
     handoff(sessions, created_at=datetime.now(timezone.utc) - timedelta(days=2))
+    handoff(sessions, reason="agent")  # an agent took the conversation over: nobody waits
     assert deliver_due(sessions, webhook_settings(tmp_path, hook.url)) == 0
     assert hook.requests == [] and deliveries(sessions) == []
 
