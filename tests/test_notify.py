@@ -355,6 +355,59 @@ def test_smtp_failures_are_recorded(sessions, tmp_path, smtp_server, overrides, 
     assert "wrong-pass-81Kd" not in caplog.text + delivery.last_error
 
 
+@pytest.fixture
+def tls_smtp_server(tmp_path):
+    """aiosmtpd that offers STARTTLS with a self-signed certificate for 127.0.0.1 and
+    takes a login only after it."""
+    import shutil
+    import ssl
+    import subprocess
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl command to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    class Inbox:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.messages.append((envelope, session.ssl is not None))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
+                            authenticator=lambda *args: AuthResult(success=True, handled=False))
+    controller.start()
+    inbox.port, inbox.cert = port, cert
+    yield inbox
+    controller.stop()
+
+
+def test_starttls_checks_the_certificate(sessions, tmp_path, tls_smtp_server, monkeypatch):
+    settings = email_settings(tmp_path, tls_smtp_server.port, smtp_starttls=True)
+    handoff(sessions), handoff(sessions)
+    assert deliver_due(sessions, settings) == 2  # a certificate nobody vouches for is refused
+    assert [d.last_error.split(":")[0] for d in deliveries(sessions)] == ["SSLCertVerificationError"] * 2
+    assert tls_smtp_server.messages == []
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_smtp_server.cert))  # now the client trusts it
+    t0 = datetime.now(timezone.utc) + timedelta(hours=1)  # the retries are due
+    assert deliver_due(sessions, settings, now=t0) == 2
+    assert [(d.state, d.attempts) for d in deliveries(sessions)] == [("sent", 2), ("sent", 2)]
+    assert [encrypted for _, encrypted in tls_smtp_server.messages] == [True, True]
+
+
 # --- settings ---
 
 @pytest.mark.parametrize("overrides,problem", [
