@@ -47,6 +47,10 @@ examples:                  # shown on the chat page
 # questions: questions.jsonl   # labelled questions with key facts, for evals and fine-tuning
 offer_policy: offers.yaml  # retention offers: codes, caps and budget
 # risk_cues: cues.yaml     # churn-risk phrases (default: the desk's own list)
+# The desk's ready-made answering adapter until the shop trains its own (python -m finetune
+# train): trained on the demo shop's documents, it carries the skill of quoting and citing,
+# not their facts (docs/your-shop.md). Remove the line to serve the base model alone.
+adapters: shipped
 """
 
 

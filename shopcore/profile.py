@@ -30,6 +30,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_PROFILE = REPO_ROOT / "knowledge" / "demo" / "shop.yaml"
 DEFAULT_OFFER_POLICY = REPO_ROOT / "chatbot" / "offers" / "policy.yaml"
 DEFAULT_RISK_CUES = REPO_ROOT / "chatbot" / "risk" / "cues.yaml"
+# `adapters: shipped` in a profile: the desk's ready-made answering adapter. It was trained on
+# the demo shop's documents, but what it learned is the skill (quote the evidence, cite it, hand
+# off when it is silent): on a shop it never saw it answers better than the base model and the
+# fact guard stops none of the demo's facts (reports/second_shop.md).
+SHIPPED_ADAPTERS = REPO_ROOT / "knowledge" / "demo" / "adapters"
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SPAN = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 
@@ -175,6 +180,11 @@ class ShopProfile(BaseModel):
 
     def resolve(self, relative: Path | None) -> Path | None:
         return None if relative is None else (self.folder / relative).resolve()
+
+    @property
+    def adapter_source(self) -> Path | None:
+        """Where setup finds ready-made adapters: the profile's folder, the desk's (`shipped`), or none."""
+        return SHIPPED_ADAPTERS if str(self.adapters) == "shipped" else self.resolve(self.adapters)
 
     @property
     def document_dirs(self) -> list[Path]:

@@ -370,7 +370,7 @@ class Settings(BaseSettings):
         self.offer_policy = self.offer_policy or profile.resolve(profile.offer_policy)
         self.risk_cues = self.risk_cues or profile.resolve(profile.risk_cues)
         if not adapters_set:
-            self.shipped_adapters = profile.resolve(profile.adapters)
+            self.shipped_adapters = profile.adapter_source
 
 
 def _calibrated(path: Path, default: float) -> float:

@@ -22,6 +22,8 @@ def test_the_profile_fills_what_describes_the_shop_and_variables_win(tmp_path, m
     assert settings.example_questions == ["Do you sell signed copies?"]
     assert settings.shipped_adapters is None  # the demo's adapter is not another shop's
     assert settings.shop_dir == tmp_path / "shops" / "paper-lantern-books"
+    (tmp_path / "shop.yaml").write_text("name: Paper Lantern Books\nadapters: shipped\n", encoding="utf-8")
+    assert load_settings(home=tmp_path, shop=tmp_path / "shop.yaml").shipped_adapters.name == "adapters"
     monkeypatch.setenv("CHATBOT_SHOP_NAME", "Paper Lantern")
     assert load_settings(home=tmp_path, shop=tmp_path / "shop.yaml").shop_name == "Paper Lantern"
 
