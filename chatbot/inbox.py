@@ -456,6 +456,31 @@ def shopper_status(sessions: sessionmaker[Session], conversation_id: str, custom
     return status
 
 
+def chat_page_note(sessions: sessionmaker[Session], conversation_id: str, customer_id: int | None, *,
+                   hours=None, language: str = "en") -> str:
+    """What the chat page says under a reply while a person is asked for ('' otherwise): the
+    wait or when someone will answer, and how to leave an e-mail address there."""
+    status = shopper_status(sessions, conversation_id, customer_id, hours=hours, language=language)
+    if not status["open"]:
+        return ""
+    if status["ask_contact"] and not status["contact_left"]:
+        return f"{status['text']} {say('handoff_email_here', language)}"
+    return status["text"]
+
+
+def chat_page_contact(sessions: sessionmaker[Session], conversation_id: str | None, customer_id: int | None,
+                      text: str, language: str = "en") -> str | None:
+    """A chat-page message that is only an e-mail address, sent while a person is asked for:
+    stored with the request (not as a message); the words to answer with, else None."""
+    if conversation_id is None or not EMAIL.match(text.strip()) or open_request(sessions, conversation_id) is None:
+        return None
+    try:
+        leave_contact(sessions, conversation_id, customer_id, text)
+    except DeskError:
+        return None
+    return say("widget_email_saved", language)
+
+
 LABELS = ("email", "email_send", "email_saved", "rate_prompt", "rate_comment", "rate_send", "rate_thanks",
           "ask_person")
 

@@ -11,6 +11,7 @@ import gradio as gr
 from fastapi import FastAPI, HTTPException
 from sqlalchemy import func, select
 
+from chatbot import inbox
 from chatbot.errors import DeskError
 from chatbot.language import reply_language
 from chatbot.messages import say
@@ -73,6 +74,11 @@ def build_ui(app: FastAPI, settings: Settings) -> gr.Blocks:
         customer_id = (customer_id or None) if settings.demo_sign_in else None
         # A conversation belongs to one shopper: switching who is signed in starts a new one.
         conversation_id = state.get("conversation_id") if state.get("customer_id") == customer_id else None
+        # An e-mail address left for the person asked for (chatbot/inbox.py) is not a question.
+        contact = inbox.chat_page_contact(app.state.desk.sessions, conversation_id, customer_id, message, language)
+        if contact is not None:
+            yield contact, state
+            return
         slot = app.state.turn_slots.take()  # the API's answer slots, shared with the page
         if slot is None:
             raise gr.Error(say("busy", language))
@@ -84,8 +90,11 @@ def build_ui(app: FastAPI, settings: Settings) -> gr.Blocks:
                     answer += event.text
                     yield answer, state
                 elif isinstance(event, DoneEvent):
-                    yield render_reply(event.reply), {"conversation_id": event.reply.conversation_id,
-                                                      "customer_id": customer_id}
+                    # A person asked for: the wait, or when someone will answer after hours.
+                    note = inbox.chat_page_note(app.state.desk.sessions, event.reply.conversation_id, customer_id,
+                                                hours=settings.profile.hours, language=language)
+                    yield "\n\n".join(filter(None, [render_reply(event.reply), note])), {
+                        "conversation_id": event.reply.conversation_id, "customer_id": customer_id}
         except DeskError as exc:
             raise gr.Error(str(exc)) from None
         finally:
