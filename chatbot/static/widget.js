@@ -7,7 +7,13 @@
  * Optional data attributes: data-title, data-greeting, data-accent (a CSS colour),
  * data-font (a CSS font-family), data-position ("right" | "left"), data-source-url
  * (a link template such as "https://shop.example/help/{doc_id}"), data-open ("true"),
- * data-poll-ms (how often to look for replies from a person; default 4000).
+ * data-poll-ms (how often to look for replies from a person if the live stream is down;
+ * default 4000).
+ *
+ * A person's replies and the hand-off's state (waiting, with the expected wait or, outside
+ * business hours, when someone will answer and a field for an e-mail address; joined;
+ * resolved, with a 1-5 rating) arrive live from /v1/conversations/{id}/live (server-sent
+ * events read with fetch, so the widget key and customer token go along as headers).
  *
  * Everything renders inside a shadow root, so the page's styles and the widget's never mix.
  */
@@ -45,7 +51,7 @@
   function load() {
     try { return JSON.parse(localStorage.getItem(storageKey)) || fresh(); } catch (e) { return fresh(); }
   }
-  function fresh() { return { conversationId: null, messages: [], lastAgentId: 0 }; }
+  function fresh() { return { conversationId: null, messages: [], lastAgentId: 0, cursor: "" }; }
   function save() {
     saved.messages = saved.messages.slice(-60);
     try { localStorage.setItem(storageKey, JSON.stringify(saved)); } catch (e) { /* private mode */ }
@@ -83,6 +89,12 @@
     ".code code{font-size:15px;background:#fff;border:1px solid #f0c36d;border-radius:6px;padding:3px 8px;letter-spacing:.5px}" +
     ".copy{border:1px solid #f08c00;background:#fff;color:#a35d00;border-radius:6px;padding:3px 8px}" +
     ".note{align-self:center;font-size:12px;color:#52606d;text-align:center}" +
+    ".handoff{padding:8px 12px;border-top:1px solid #e5e7eb;background:#f1f8ff;font-size:13px;display:flex;flex-direction:column;gap:6px}" +
+    ".handoff[hidden]{display:none}.handoff p{margin:0}" +
+    ".handoff .row{display:flex;gap:6px}.handoff input,.handoff textarea{flex:1;font:inherit;font-size:13px;padding:5px 8px;border:1px solid #cbd5e1;border-radius:8px}" +
+    ".handoff button{border:1px solid var(--sd-accent);background:#fff;color:var(--sd-accent);border-radius:8px;padding:4px 10px}" +
+    ".handoff .stars button{font-size:18px;padding:0 6px;border-color:#f0c36d;color:#a35d00}" +
+    ".handoff .stars button[aria-pressed=true]{background:#fff3bf}.handoff .problem{color:#c92a2a}" +
     "form{display:flex;gap:8px;padding:10px;border-top:1px solid #e5e7eb;background:#fff}" +
     "textarea{flex:1;resize:none;height:40px;padding:9px 10px;border:1px solid #cbd5e1;border-radius:10px;font-size:14px}" +
     ".send{border:0;border-radius:10px;background:var(--sd-accent);color:#fff;padding:0 14px}" +
@@ -97,6 +109,7 @@
     '<section class="panel" id="sd-panel" role="dialog" aria-modal="false" aria-labelledby="sd-title" hidden>' +
     '<header><h2 id="sd-title"></h2><button class="close" type="button" aria-label="Close chat">&#215;</button></header>' +
     '<div class="log" role="log" aria-live="polite" aria-relevant="additions text"></div>' +
+    '<div class="handoff" role="status" aria-live="polite" hidden></div>' +
     '<form><label class="sr" for="sd-input">Your message</label>' +
     '<textarea id="sd-input" rows="1" maxlength="4000" placeholder="Type your question"></textarea>' +
     '<button class="send" type="submit">Send</button></form>' +
@@ -110,9 +123,9 @@
   var input = root.querySelector("textarea");
   var send = root.querySelector(".send");
   var status = root.querySelector("#sd-status");
+  var handoffBar = root.querySelector(".handoff");
   root.querySelector("#sd-title").textContent = cfg.title;
   var busy = false;
-  var pollTimer = null;
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
@@ -246,7 +259,7 @@
       }
       if (response.status === 404 && saved.conversationId) {
         // The conversation is gone or not this shopper's: start a new one and ask again.
-        node.box.remove(); saved.conversationId = null; retry = true;
+        node.box.remove(); saved.conversationId = null; saved.cursor = ""; retry = true;
       } else if (!response.ok) {
         throw await httpProblem(response);
       } else {
@@ -315,7 +328,9 @@
   }
 
   function finish(reply, answer, node) {
+    if (saved.conversationId !== reply.conversation_id) saved.cursor = "";
     saved.conversationId = reply.conversation_id;
+    if (liveFor !== saved.conversationId) { liveFor = null; setTimeout(startLive, 0); }
     if (reply.state === "agent") {
       node.box.remove(); answer.text = "";
       add({ role: "note", text: "A person from the shop is handling this chat and will reply here." });
@@ -328,26 +343,176 @@
     answer.offer = reply.offer || answer.offer;
   }
 
-  // Replies from a person after a take-over arrive in the conversation; look for new ones.
-  function startPolling() {
-    stopPolling();
-    pollTimer = setInterval(poll, cfg.pollMs);
+  // A person's replies and the hand-off's state arrive live: a text/event-stream read with
+  // fetch (EventSource cannot send the widget key and token), resumed from the last event's
+  // id after the server ends it or the network drops. Polling the conversation is the
+  // fallback while the stream is down.
+  var liveFor = null, liveAbort = null, liveRetry = 0, pollTimer = null, lastStatus = null;
+  function startPolling() { startLive(); }
+  function stopPolling() {
+    liveFor = null;
+    if (liveAbort) liveAbort.abort();
+    liveAbort = null;
+    if (pollTimer) clearInterval(pollTimer);
+    pollTimer = null;
   }
-  function stopPolling() { if (pollTimer) clearInterval(pollTimer); pollTimer = null; }
+  function startLive() {
+    if (!saved.conversationId || liveFor === saved.conversationId || panel.hidden) return;
+    stopPolling();
+    liveFor = saved.conversationId;
+    listen(liveFor);
+  }
+  async function listen(conversationId) {
+    while (liveFor === conversationId) {
+      var controller = new AbortController();
+      liveAbort = controller;
+      var ok = false;
+      try {
+        var url = api + "/v1/conversations/" + conversationId + "/live?after=" + encodeURIComponent(saved.cursor || "");
+        var response = await fetch(url, { headers: headers({ "Accept": "text/event-stream" }), signal: controller.signal });
+        if (response.status === 404) { liveFor = null; return; }  // not this shopper's (any more)
+        if (response.ok && response.body) {
+          ok = true; liveRetry = 0;
+          if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
+          await readStream(response, liveEvent);
+        }
+      } catch (e) { /* dropped: resume below */ }
+      if (liveFor !== conversationId) return;
+      if (!ok) {
+        liveRetry = Math.min(liveRetry + 1, 5);
+        if (!pollTimer) pollTimer = setInterval(poll, cfg.pollMs);
+      }
+      await new Promise(function (resolve) { setTimeout(resolve, ok ? 500 : 2000 * liveRetry); });
+    }
+  }
+  async function readStream(response, onEvent) {
+    var reader = response.body.getReader(), decoder = new TextDecoder(), buffer = "";
+    for (;;) {
+      var chunk = await reader.read();
+      if (chunk.done) return;
+      buffer += decoder.decode(chunk.value, { stream: true });
+      var blocks = buffer.split(/\r?\n\r?\n/);
+      buffer = blocks.pop();
+      blocks.forEach(function (block) {
+        var name = "message", id = null, lines = [];
+        block.split(/\r?\n/).forEach(function (line) {
+          if (line.indexOf("event:") === 0) name = line.slice(6).trim();
+          else if (line.indexOf("id:") === 0) id = line.slice(3).trim();
+          else if (line.indexOf("data:") === 0) lines.push(line.slice(5).replace(/^ /, ""));
+        });
+        if (!lines.length) return;
+        try { onEvent(name, JSON.parse(lines.join("\n"))); } catch (e) { return; }
+        if (id) { saved.cursor = id; save(); }
+      });
+    }
+  }
+  function liveEvent(name, body) {
+    if (name === "agent_reply") showAgentReply(body.message_id, body.text);
+    else if (name === "status") showStatus(body);
+  }
+  function showAgentReply(id, text) {
+    if (!(id > saved.lastAgentId) || !text) return;
+    saved.lastAgentId = id;
+    add({ role: "agent", text: text });
+    status.textContent = "New reply from the shop";
+  }
   async function poll() {
     if (!saved.conversationId || busy || document.hidden) return;
     try {
       var response = await fetch(api + "/v1/conversations/" + saved.conversationId, { headers: headers({}) });
       if (!response.ok) return;
       var conversation = await response.json();
-      conversation.messages.forEach(function (m) {
-        if (m.role === "agent" && m.id > saved.lastAgentId) {
-          saved.lastAgentId = m.id;
-          add({ role: "agent", text: m.text });
-          status.textContent = "New reply from the shop";
-        }
-      });
+      conversation.messages.forEach(function (m) { if (m.role === "agent") showAgentReply(m.id, m.text); });
     } catch (e) { /* offline for a moment: try again next time */ }
+  }
+
+  // The hand-off bar under the chat: what the shop said about a person (asked for, expected
+  // wait or when someone will answer, joined, resolved), the e-mail field outside business
+  // hours, the rating once the conversation is finished, and a way to ask for a person.
+  function showStatus(s) {
+    lastStatus = s;
+    var labels = s.labels || {};
+    handoffBar.textContent = "";
+    if (s.text) handoffBar.appendChild(el("p", "handoff-text", s.text));
+    if (s.open && s.ask_contact && !s.contact_left) handoffBar.appendChild(contactForm(labels));
+    if (s.contact_left && s.open) handoffBar.appendChild(el("p", null, labels.email_saved));
+    if (s.can_rate && s.state === "resolved") handoffBar.appendChild(ratingForm(labels));
+    else if (s.can_rate) {  // answered by the bot alone: rating is offered, not pressed
+      var rate = el("button", "rate-open", labels.rate_prompt);
+      rate.type = "button";
+      rate.addEventListener("click", function () { rate.replaceWith(ratingForm(labels)); });
+      handoffBar.appendChild(rate);
+    } else if (s.rated) handoffBar.appendChild(el("p", "rated", labels.rate_thanks));
+    if (!s.open && s.state !== "resolved") {
+      var ask = el("button", "ask-person", labels.ask_person);
+      ask.type = "button";
+      ask.addEventListener("click", function () { post("handoff", {}, ask); });
+      handoffBar.appendChild(ask);
+    }
+    handoffBar.hidden = !handoffBar.childNodes.length;
+    if (s.text && s.open) status.textContent = s.text;
+    scroll();
+  }
+  function contactForm(labels) {
+    var box = el("form", "contact");
+    var row = el("div", "row");
+    var email = el("input");
+    email.type = "email"; email.required = true; email.maxLength = 254; email.autocomplete = "email";
+    email.setAttribute("aria-label", labels.email); email.placeholder = labels.email;
+    var sendButton = el("button", null, labels.email_send);
+    sendButton.type = "submit";
+    row.appendChild(email); row.appendChild(sendButton); box.appendChild(row);
+    box.addEventListener("submit", function (e) { e.preventDefault(); post("contact", { email: email.value.trim() }, sendButton); });
+    return box;
+  }
+  function ratingForm(labels) {
+    var box = el("form", "rating");
+    box.appendChild(el("p", null, labels.rate_prompt));
+    var stars = el("div", "row stars"), score = 0;
+    stars.setAttribute("role", "group");
+    stars.setAttribute("aria-label", labels.rate_prompt);
+    [1, 2, 3, 4, 5].forEach(function (n) {
+      var star = el("button", null, "\u2605");
+      star.type = "button"; star.dataset.score = String(n);
+      star.setAttribute("aria-label", n + " / 5"); star.setAttribute("aria-pressed", "false");
+      star.addEventListener("click", function () {
+        score = n;
+        stars.querySelectorAll("button").forEach(function (b) { b.setAttribute("aria-pressed", String(+b.dataset.score <= n)); });
+      });
+      stars.appendChild(star);
+    });
+    box.appendChild(stars);
+    var comment = el("textarea");
+    comment.maxLength = 2000; comment.rows = 2; comment.placeholder = labels.rate_comment;
+    comment.setAttribute("aria-label", labels.rate_comment);
+    box.appendChild(comment);
+    var sendButton = el("button", "send-rating", labels.rate_send);
+    sendButton.type = "submit";
+    box.appendChild(sendButton);
+    box.addEventListener("submit", function (e) {
+      e.preventDefault();
+      if (score) post("rating", { score: score, comment: comment.value.trim() || null }, sendButton);
+    });
+    return box;
+  }
+  async function post(what, body, button) {
+    if (!saved.conversationId) return;
+    button.disabled = true;
+    body.customer_token = cfg.token || null;
+    try {
+      var response = await fetch(api + "/v1/conversations/" + saved.conversationId + "/" + what, {
+        method: "POST", headers: headers({ "Content-Type": "application/json" }), body: JSON.stringify(body)
+      });
+      if (!response.ok) throw await httpProblem(response);
+      var result = await response.json();
+      if (what === "rating") showStatus(Object.assign({}, lastStatus, { can_rate: false, rated: true }));
+      else showStatus(result);
+    } catch (err) {
+      button.disabled = false;
+      var problem = el("p", "problem", err.message);
+      problem.setAttribute("role", "alert");
+      handoffBar.appendChild(problem);
+    }
   }
 
   function mount() {
