@@ -23,6 +23,7 @@ from shopcore.store.models import (
     Customer,
     HandoffRequest,
     Message,
+    NotificationDelivery,
     Order,
     RetentionOffer,
 )
@@ -140,6 +141,32 @@ def test_offers_made_redeemed_and_ordered_again(filled):
                              "ordered_again": 2, "ordered_again_share": 0.6667}
 
 
+def test_notification_health_per_channel(sessions):
+    with sessions.begin() as s:
+        ids = []
+        for day in (4, 5, 6, 1):
+            c = conversation(s, at(day))
+            request = HandoffRequest(conversation_id=c, reason="legal", created_at=at(day))
+            s.add(request)
+            s.flush()
+            ids.append(request.id)
+        s.add_all([
+            NotificationDelivery(handoff_id=ids[0], channel="webhook", target="t", state="sent", attempts=2,
+                                 last_error="HTTP 503", created_at=at(4)),
+            NotificationDelivery(handoff_id=ids[1], channel="webhook", target="t", state="failed", attempts=6,
+                                 last_error="HTTP 500", created_at=at(5)),
+            NotificationDelivery(handoff_id=ids[2], channel="webhook", target="t", state="pending", attempts=1,
+                                 last_error="ConnectError: refused", created_at=at(6)),
+            NotificationDelivery(handoff_id=ids[0], channel="email", target="t", state="sent", attempts=1,
+                                 created_at=at(4)),
+            NotificationDelivery(handoff_id=ids[3], channel="email", target="t", state="failed", attempts=6,
+                                 last_error="before the window", created_at=at(1)),
+        ])
+    table = analytics.notifications(sessions, WINDOW)
+    assert table.rows == [("email", 1, 1, 0, 0, 1, ""), ("webhook", 3, 1, 1, 1, 9, "ConnectError: refused")]
+    assert table.summary == {"failed": 1, "retrying": 1}
+
+
 def test_an_empty_window_has_no_numbers_and_no_errors(sessions):
     assert analytics.daily(sessions, WINDOW).summary["without_person_share"] is None
     assert analytics.first_reply(sessions, WINDOW).summary["median_first_reply_s"] is None
@@ -229,6 +256,7 @@ def test_the_page_and_its_csvs(agent_client):
     assert "<strong>2</strong> conversations" in page.text and "Do you ship to Iceland?" in page.text
     assert "Median <strong>1.5 min</strong>" in page.text
     assert "<strong>1</strong> offers made" in page.text
+    assert "Hand-off notices" in page.text and "No notices in these days" in page.text
 
     daily = read_csv(agent_client.get("/agent/analytics/daily.csv?days=7"))
     assert len(daily) == 7 and daily[-1]["day"] == today.date().isoformat()

@@ -25,6 +25,7 @@ from shopcore.store.models import (
     ConversationRating,
     HandoffRequest,
     Message,
+    NotificationDelivery,
     Order,
     RetentionOffer,
     as_utc,
@@ -268,12 +269,37 @@ def content_gaps(sessions: sessionmaker[Session], window: Window, embed, groups:
                  {"unanswered": len(questions), "groups": len(grouped)})
 
 
+def notifications(sessions: sessionmaker[Session], window: Window) -> Table:
+    """Hand-off notices per channel (chatbot/notify.py): sent, still retrying, given up on,
+    and the latest error, so a broken webhook or mail server shows here."""
+    with sessions() as session:
+        counted = session.execute(
+            select(NotificationDelivery.channel, NotificationDelivery.state, func.count(),
+                   func.sum(NotificationDelivery.attempts))
+            .where(window.holds(NotificationDelivery.created_at))
+            .group_by(NotificationDelivery.channel, NotificationDelivery.state)).all()
+        latest = dict(session.execute(
+            select(NotificationDelivery.channel, NotificationDelivery.last_error)
+            .where(window.holds(NotificationDelivery.created_at), NotificationDelivery.last_error.is_not(None))
+            .order_by(NotificationDelivery.id)).all())  # the newest error of each channel wins
+    by = {(channel, state): (n, int(attempts or 0)) for channel, state, n, attempts in counted}
+    rows = []
+    for channel in sorted({channel for channel, _ in by}):
+        sent, pending, failed = (by.get((channel, state), (0, 0))[0] for state in ("sent", "pending", "failed"))
+        attempts = sum(by.get((channel, state), (0, 0))[1] for state in ("sent", "pending", "failed"))
+        rows.append((channel, sent + pending + failed, sent, pending, failed, attempts, latest.get(channel, "")))
+    return Table("notifications", "Hand-off notices",
+                 ("channel", "notices", "sent", "retrying", "failed", "attempts", "latest_error"), rows,
+                 {"failed": sum(r[4] for r in rows), "retrying": sum(r[3] for r in rows)})
+
+
 def report(sessions: sessionmaker[Session], window: Window, embed) -> dict[str, Table]:
     """Every table of the analytics page, by name."""
     return {table.name: table for table in (
         daily(sessions, window), handoff_reasons(sessions, window), first_reply(sessions, window),
-        ratings(sessions, window), offers(sessions, window), content_gaps(sessions, window, embed))}
+        ratings(sessions, window), offers(sessions, window), content_gaps(sessions, window, embed),
+        notifications(sessions, window))}
 
 
 TABLES = {"daily": daily, "handoffs": handoff_reasons, "first_reply": first_reply, "ratings": ratings,
-          "offers": offers, "gaps": content_gaps}
+          "offers": offers, "gaps": content_gaps, "notifications": notifications}
