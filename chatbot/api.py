@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import hmac
 import html
+import json
 import logging
 import threading
 import time
@@ -26,7 +27,7 @@ from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
@@ -336,10 +337,16 @@ async def redeem(request: Request, body: RedeemBody,
 
 
 @router.get("/widget.js", include_in_schema=False)
-async def widget_script() -> FileResponse:
-    """The embeddable chat widget: one <script> tag on the shop's page."""
-    return FileResponse(STATIC_DIR / "widget.js", media_type="text/javascript; charset=utf-8",
-                        headers={"Cache-Control": "public, max-age=300"})
+async def widget_script(request: Request) -> Response:
+    """The embeddable chat widget: one <script> tag on the shop's page, its title and greeting
+    defaulting to the shop profile's (a page's data-title and data-greeting still win)."""
+    settings = request.app.state.desk.settings
+    defaults = json.dumps({"title": f"Chat with {settings.shop_name}", "greeting": settings.profile.greeting_text})
+    defaults = defaults.replace("</", "<\\/")  # JSON inside a script: no closing tag can end it
+    script = (STATIC_DIR / "widget.js").read_text(encoding="utf-8")
+    script = script.replace("var SHOP = {}; /* shop-defaults */", f"var SHOP = {defaults};", 1)
+    return Response(script, media_type="text/javascript; charset=utf-8",
+                    headers={"Cache-Control": "public, max-age=300"})
 
 
 def backend(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
@@ -427,7 +434,7 @@ WIDGET_DEMO = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>{shop}: widget demo</title></head>
 <body style="font-family:system-ui;max-width:40rem;margin:3rem auto">
 <h1>{shop}</h1><p>This page only carries the chat widget: open it with the button at the bottom right.</p>
-<script src="/widget.js" data-key="{key}" data-title="{shop}" defer></script>
+<script src="/widget.js" data-key="{key}" defer></script>
 </body></html>"""
 
 

@@ -83,6 +83,9 @@ def test_the_chat_page_widget_page_and_offers_are_the_shops(second_shop):
         assert leaks(page, markers) == []
         widget = client.get("/widget/demo").text
         assert "Paper Lantern Books" in widget and leaks(widget, markers) == []
+        script = client.get("/widget.js").text  # the widget's title and greeting default to the profile's
+        assert '"title": "Chat with Paper Lantern Books"' in script and "the Paper Lantern Books assistant" in script
+        assert leaks(script, markers) == []
         desk = client.app.state.desk
         from chatbot.ui import demo_customers
 

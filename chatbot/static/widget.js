@@ -4,7 +4,8 @@
  *   <script src="https://desk.example.com/widget.js" data-key="pk_live_..."
  *           data-customer-token="<token minted by the shop's backend, or omit>" defer></script>
  *
- * Optional data attributes: data-title, data-greeting, data-accent (a CSS colour),
+ * Optional data attributes: data-title, data-greeting (both default to the shop profile's
+ * name and greeting), data-accent (a CSS colour),
  * data-font (a CSS font-family), data-position ("right" | "left"), data-source-url
  * (a link template such as "https://shop.example/help/{doc_id}"), data-open ("true"),
  * data-poll-ms (how often to look for replies from a person if the live stream is down;
@@ -26,11 +27,13 @@
   var data = script.dataset;
   var api = (data.api || new URL(script.src, location.href).origin).replace(/\/$/, "");
   var BUSY_RETRIES = 3;  // a 503 (every answer slot taken) is retried after its Retry-After
+  // The shop profile's defaults (name, greeting), filled in by the desk when it serves this file.
+  var SHOP = {}; /* shop-defaults */
   var cfg = {
     key: data.key || "",
     token: data.customerToken || "",
-    title: data.title || "Chat with us",
-    greeting: data.greeting || "Hi! Ask me about orders, returns, shipping or products.",
+    title: data.title || SHOP.title || "Chat with us",
+    greeting: data.greeting || SHOP.greeting || "Hi! Ask me about orders, returns, shipping or products.",
     accent: data.accent || "#1c7ed6",
     font: data.font || "system-ui, -apple-system, 'Segoe UI', sans-serif",
     position: data.position === "left" ? "left" : "right",
