@@ -437,7 +437,7 @@ def shopper_status(sessions: sessionmaker[Session], conversation_id: str, custom
     language = (last.language if last is not None and last.language else None) or language
     status: dict[str, Any] = {"state": row.state if row is not None else (last.state if last else "bot"),
                               "open": row is not None, "contact_left": bool(row is not None and row.contact_email),
-                              "ask_contact": False, "text": "", "rated": rated,
+                              "ask_contact": False, "text": "", "rated": rated, "language": language,
                               "can_rate": row is None and bool(answered) and not rated,
                               "labels": {k: say(f"widget_{k}", language) for k in LABELS}}
     if row is not None and row.state == "waiting":
@@ -464,7 +464,7 @@ def chat_page_note(sessions: sessionmaker[Session], conversation_id: str, custom
     if not status["open"]:
         return ""
     if status["ask_contact"] and not status["contact_left"]:
-        return f"{status['text']} {say('handoff_email_here', language)}"
+        return f"{status['text']} {say('handoff_email_here', status['language'])}"
     return status["text"]
 
 
@@ -479,6 +479,19 @@ def chat_page_contact(sessions: sessionmaker[Session], conversation_id: str | No
     except DeskError:
         return None
     return say("widget_email_saved", language)
+
+
+def agent_replies_after(sessions: sessionmaker[Session], conversation_id: str | None, customer_id: int | None,
+                        after_id: int) -> list[tuple[int, str]]:
+    """A person's replies in the shopper's own conversation after message after_id, oldest first."""
+    if conversation_id is None:
+        return []
+    with sessions() as session:
+        _owned(session, conversation_id, customer_id)
+        return [tuple(row) for row in session.execute(
+            select(Message.id, Message.text).where(Message.conversation_id == conversation_id,
+                                                   Message.role == "agent", Message.id > after_id)
+            .order_by(Message.id))]
 
 
 LABELS = ("email", "email_send", "email_saved", "rate_prompt", "rate_comment", "rate_send", "rate_thanks",

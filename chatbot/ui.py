@@ -7,6 +7,8 @@ demo shop's customers, to try order questions; otherwise every chat here is anon
 
 from __future__ import annotations
 
+from functools import partial
+
 import gradio as gr
 from fastapi import FastAPI, HTTPException
 from sqlalchemy import func, select
@@ -23,6 +25,7 @@ from shopcore.store.models import Customer, Order
 ANONYMOUS = 0  # the selector's value for "not signed in"
 DEMO_CUSTOMERS = 12
 AGENT_NOTE = say("agent_note", "en")
+AGENT_POLL_S = 3  # how often the page looks for a person's replies
 
 
 def offer_card(offer: Offer) -> str:
@@ -93,8 +96,10 @@ def build_ui(app: FastAPI, settings: Settings) -> gr.Blocks:
                     # A person asked for: the wait, or when someone will answer after hours.
                     note = inbox.chat_page_note(app.state.desk.sessions, event.reply.conversation_id, customer_id,
                                                 hours=settings.profile.hours, language=language)
+                    same = event.reply.conversation_id == state.get("conversation_id")
                     yield "\n\n".join(filter(None, [render_reply(event.reply), note])), {
-                        "conversation_id": event.reply.conversation_id, "customer_id": customer_id}
+                        "conversation_id": event.reply.conversation_id, "customer_id": customer_id,
+                        "agent_seen": state.get("agent_seen", 0) if same else 0}
         except DeskError as exc:
             raise gr.Error(str(exc)) from None
         finally:
@@ -106,13 +111,27 @@ def build_ui(app: FastAPI, settings: Settings) -> gr.Blocks:
         customer = gr.Dropdown([("Not signed in", ANONYMOUS)], value=ANONYMOUS,
                                label="Sign in as a demo customer (try order questions)",
                                visible=bool(settings.demo_sign_in), interactive=True)
-        gr.ChatInterface(respond, additional_inputs=[customer, state], additional_outputs=[state],
-                         examples=[[q, None, None] for q in settings.example_questions],
-                         run_examples_on_click=True, fill_height=False,
-                         concurrency_limit=settings.max_concurrent_chats)
+        chat = gr.ChatInterface(respond, additional_inputs=[customer, state], additional_outputs=[state],
+                                examples=[[q, None, None] for q in settings.example_questions],
+                                run_examples_on_click=True, fill_height=False,
+                                concurrency_limit=settings.max_concurrent_chats)
+        # A person's replies (chatbot/inbox.py) appear without the shopper sending anything.
+        gr.Timer(AGENT_POLL_S).tick(partial(agent_replies, app), inputs=[chat.chatbot_state, state],
+                                    outputs=[chat.chatbot_value, state], show_progress="hidden")
         if settings.demo_sign_in:
             demo.load(lambda: gr.Dropdown(choices=demo_customers(app)), outputs=customer)
     return demo
+
+
+def agent_replies(app: FastAPI, history: list, state: dict):
+    """The chat with a person's new replies added, for the page's timer; unchanged if none."""
+    seen = state.get("agent_seen", 0)
+    replies = inbox.agent_replies_after(app.state.desk.sessions, state.get("conversation_id"),
+                                        state.get("customer_id"), seen) if state.get("conversation_id") else []
+    if not replies:
+        return gr.skip(), gr.skip()
+    added = [{"role": "assistant", "content": f"**Shop staff:** {text}"} for _, text in replies]
+    return list(history or []) + added, {**state, "agent_seen": replies[-1][0]}
 
 
 def mount_ui(app: FastAPI, settings: Settings) -> FastAPI:

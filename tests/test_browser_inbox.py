@@ -7,6 +7,8 @@ address. The desk runs the embedded SmolLM2 (the hand-off itself needs no genera
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -14,17 +16,18 @@ import pytest
 from sqlalchemy import select
 
 from chatbot import inbox
+from chatbot.console.actions import agent_reply
 from chatbot.identity import mint_token
 from shopcore.profile import DAYS, Hours
-from shopcore.store.models import ConversationRating, HandoffRequest, as_utc
+from shopcore.store.models import Conversation, ConversationRating, HandoffRequest, as_utc
 from tests.test_browser import AGENT_PASSWORD, browser, desk_site, shop_page  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 WAIT_MS = 30_000
 ASK = "I want to talk to a real person please."
 # Record when the first queue row appears, in the page itself (no polling from the test).
-WATCH_QUEUE = """() => { window.__rowSeenAt = null;
-  new MutationObserver(() => { if (!window.__rowSeenAt && document.querySelector('tr[data-handoff]'))
+WATCH_QUEUE = """() => { window.__rowSeenAt = null; const before = document.querySelectorAll('li[data-handoff]').length;
+  new MutationObserver(() => { if (!window.__rowSeenAt && document.querySelectorAll('li[data-handoff]').length > before)
     window.__rowSeenAt = Date.now(); }).observe(document.body, {childList: true, subtree: true}); }"""
 WATCH_REPLY = """() => { window.__replySeenAt = null; const log = document.querySelector('#shopdesk-widget')
   .shadowRoot.querySelector('.log'); new MutationObserver(() => { if (!window.__replySeenAt &&
@@ -74,7 +77,7 @@ def test_a_shopper_asks_for_a_person_and_an_agent_answers_live(browser, desk_sit
     api = desk_site["api"]
     agent = open_console(browser, api)  # the console is open before anyone asks
     agent.evaluate(WATCH_QUEUE)
-    rows_before = agent.locator("tr[data-handoff]").count()
+    rows_before = agent.locator("li[data-handoff]").count()
 
     token = mint_token(4, desk_site["desk"].settings.secret_key.get_secret_value())
     shopper = browser.new_context().new_page()
@@ -88,11 +91,11 @@ def test_a_shopper_asks_for_a_person_and_an_agent_answers_live(browser, desk_sit
     request = request_of(desk_site)
     cid = request.conversation_id
     assert request.reason == "shopper_asked" and request.state == "waiting"
-    row = agent.locator(f'tr[data-handoff="{cid}"]')
+    row = agent.locator(f'li[data-handoff="{cid}"]')
     row.wait_for(timeout=WAIT_MS)  # no reload: the live feed brought it
     seen_at = agent.evaluate("window.__rowSeenAt") / 1000
     stored_at = as_utc(request.created_at).timestamp()
-    assert agent.locator("tr[data-handoff]").count() == rows_before + 1
+    assert agent.locator("li[data-handoff]").count() == rows_before + 1
     print(f"\nconsole delay: request stored -> row in the open console {seen_at - stored_at:.3f} s; "
           f"shopper told -> row in the console {seen_at - shown_at:+.3f} s")
 
@@ -129,11 +132,17 @@ def test_a_shopper_asks_for_a_person_and_an_agent_answers_live(browser, desk_sit
     assert (rating.score, rating.comment, rating.resolved_by) == (5, "Quick and friendly.", "agent")
     assert done.state == "resolved" and done.agent == "alice" and done.first_reply_at is not None
     agent.locator('[data-event="rated"]').wait_for(timeout=WAIT_MS)  # the timeline shows it live
+    # ANALYTICS (issue 29, item 6; the page is console/analytics.py's): it counts this
+    # conversation: one hand-off the shopper asked for, answered by a person, rated 5.
+    agent.goto(api + "/agent/analytics?days=1")
+    assert agent.get_by_role("heading", name="Ratings").count() >= 1
+    tables = {name: list(csv.DictReader(io.StringIO(agent.request.get(f"{api}/agent/analytics/{name}.csv?days=1")
+                                                    .text()))) for name in ("handoffs", "ratings", "first_reply")}
+    assert {r["reason"]: r["requests"] for r in tables["handoffs"]} == {"shopper_asked": "1"}
+    assert [(r["score"], r["resolved_by_agent"]) for r in tables["ratings"] if r["total"] != "0"] == [("5", "1")]
+    assert sum(int(r["answered"]) for r in tables["first_reply"]) == 1
     agent.context.close()  # their live streams end with them, not with the server
     shopper.context.close()
-    # ANALYTICS (issue 29, item 6; the notifications and analytics engineer's page): once the
-    # console has its analytics page, open it here in `agent` and check that it counts this
-    # conversation (one hand-off, reason "shopper asked", resolved by a person, rated 5).
 
 
 def test_after_hours_the_widget_says_when_and_takes_an_e_mail_address(browser, desk_site, hours):  # noqa: F811
@@ -158,3 +167,22 @@ def test_after_hours_the_widget_says_when_and_takes_an_e_mail_address(browser, d
     assert request.contact_email == "ana.lopez@example.com" and request.state == "waiting"
     assert inbox.open_request(desk_site["desk"].sessions, request.conversation_id).has_contact
     shopper.context.close()
+
+
+def test_the_chat_page_says_a_person_was_asked_for_and_shows_their_reply(browser, desk_site, hours):  # noqa: F811
+    hours(None)
+    page = browser.new_page()
+    page.goto(desk_site["api"] + "/")
+    box = page.get_by_role("textbox").last
+    box.wait_for(timeout=60_000)
+    box.fill(ASK)
+    box.press("Enter")
+    page.get_by_text("Expected wait: a few minutes.").last.wait_for(timeout=WAIT_MS * 4)
+    request = request_of(desk_site)
+    assert request.reason == "shopper_asked"
+    with desk_site["desk"].sessions() as session:
+        assert session.get(Conversation, request.conversation_id).channel == "ui"
+    agent_reply(desk_site["desk"].sessions, request.conversation_id, "alice", "Alice here, on the chat page too.")
+    page.get_by_text("Alice here, on the chat page too.").wait_for(timeout=WAIT_MS)  # no message sent
+    assert "Shop staff:" in page.locator(".bot, [data-testid=bot]").last.inner_text()
+    page.close()

@@ -28,7 +28,7 @@ from shopcore.store.models import (
     Message,
     Order,
 )
-from tests.test_console import PASSWORD, chat, log_in, post_form
+from tests.test_console import PASSWORD, TOKEN_FIELD as TOKEN, chat, log_in, post_form
 
 INBOX_TABLES = {"handoff_requests", "conversation_events", "saved_replies", "conversation_ratings",
                 "notification_deliveries"}
@@ -381,3 +381,61 @@ def test_the_shopper_asks_for_a_person_from_the_widget_api(client):
     # From a page of another origin, the widget key and origin rules of the chat route apply.
     foreign = client.post(f"/v1/conversations/{cid}/handoff", json={}, headers={"Origin": "https://evil.example"})
     assert foreign.status_code == 401
+
+
+@pytest.mark.parametrize("guardrail,offer_kind,text,reason", [
+    ({"action": "handoff", "reason": "not_covered"}, None, "What's the wifi password at your store?", "not_covered"),
+    ({"action": "handoff", "reason": "legal"}, None, "I will sue you", "legal"),
+    ({"action": "handoff", "reason": "staff_complaint"}, None, "Can I talk to a real person?", "shopper_asked"),
+    ({"action": "handoff", "reason": "staff_complaint"}, None, "let me speak with a manager", "shopper_asked"),
+    (None, "handoff", "This is the third late order, I'm done", "offer"),
+    (None, "handoff", "I need a human agent now", "shopper_asked"),
+    (None, "percent_discount", "I want to talk to someone", None),  # an offer, and no hand-off
+    ({"action": "fallback"}, None, "Do you sell kayaks?", None),
+    (None, None, "Where is my order?", None),
+])
+def test_why_a_turn_hands_off(guardrail, offer_kind, text, reason):
+    assert inbox.handoff_reason(guardrail, offer_kind, text) == reason
+
+
+def test_the_offer_policys_hand_off_opens_a_request(sessions):
+    from shopcore.schemas import Offer
+
+    cid = new_conversation(sessions, "high")
+    offer = Offer(code=None, kind="handoff", value=0, unit="", terms="a person will call", expires_at=None)
+    request = inbox.hand_off(sessions, cid, None, offer, "Third late order, I'm cancelling.", "de")
+    assert request.reason == "offer" and request.language == "de" and request.priority >= inbox.RISK_POINTS["high"]
+    assert inbox.hand_off(sessions, cid, None, None, "thanks", "de") is None
+
+
+def test_the_chat_page_words_and_its_e_mail_message(sessions):
+    cid = new_conversation(sessions)
+    assert inbox.chat_page_note(sessions, cid, None) == ""
+    assert inbox.chat_page_contact(sessions, cid, None, "ana@example.com") is None  # nobody asked for
+    inbox.request_person(sessions, cid, "shopper_asked", language="fr")
+    closed = Hours(timezone="UTC", days={})  # never staffed: when is "as soon as they are back"
+    note = inbox.chat_page_note(sessions, cid, None, hours=closed, language="en")
+    assert note.startswith("Notre équipe est absente") and "dès son retour" in note and "message à part" in note
+    assert inbox.chat_page_contact(sessions, cid, None, "where is my order?") is None
+    assert inbox.chat_page_contact(sessions, cid, None, " ana@example.com ", "fr").startswith("Merci")
+    assert inbox.open_request(sessions, cid).has_contact
+    assert "message à part" not in inbox.chat_page_note(sessions, cid, None, hours=closed)
+
+
+def test_the_agent_who_claims_second_is_told_on_the_page(client):
+    from fastapi.testclient import TestClient
+
+    sessions = client.app.state.desk.sessions
+    cid = chat(client, "I want to speak with a human please")["conversation_id"]
+    create_agent(sessions, "alice", PASSWORD)
+    create_agent(sessions, "bob", PASSWORD + "!")
+    log_in(client)
+    other = TestClient(client.app)  # a second browser: its own cookies
+    post_form(other, "/agent/login", {"username": "bob", "password": PASSWORD + "!"}, page="/agent/login")
+    page = f"/agent/conversations/{cid}"
+    alice_token, bob_token = (TOKEN.search(c.get(page).text).group(1) for c in (client, other))
+    first = client.post(f"{page}/claim", data={"csrf_token": alice_token}, follow_redirects=False)
+    second = other.post(f"{page}/claim", data={"csrf_token": bob_token}, follow_redirects=False)
+    assert first.headers["location"] == page and second.headers["location"] == f"{page}?notice=taken"
+    assert "Another agent claimed this conversation first." in other.get(second.headers["location"]).text
+    assert inbox.open_request(sessions, cid).agent == "alice"
