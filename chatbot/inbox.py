@@ -29,6 +29,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from chatbot import audit
 from chatbot.errors import ConversationNotFound, DeskError, InvalidMessage
 from chatbot.messages import long_date, say
 from shopcore.store.db import transaction
@@ -178,7 +179,8 @@ def request_person(sessions: sessionmaker[Session], conversation_id: str, reason
 
 
 def claim(sessions: sessionmaker[Session], conversation_id: str, agent: str) -> Request:
-    """The agent takes the waiting request; AlreadyClaimed if someone else got it first."""
+    """The agent takes the waiting request (audited with it); AlreadyClaimed if someone else
+    got it first."""
     now = utcnow()
     with transaction(sessions) as session:
         # The conditional UPDATE comes first: it takes the write lock (SQLite) or the row lock
@@ -193,6 +195,7 @@ def claim(sessions: sessionmaker[Session], conversation_id: str, agent: str) -> 
             _set_conversation(session, conversation_id, "agent")
             event(session, conversation_id, "claimed", f"agent:{agent}", request_id=row.id,
                   waited_s=round((now - as_utc(row.created_at)).total_seconds(), 1))
+            audit.note(session, audit.agent(agent), "claim", conversation_id=conversation_id)
             return _public(row)
     with sessions() as session:
         row = _open(session, conversation_id)

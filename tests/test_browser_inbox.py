@@ -20,7 +20,7 @@ from chatbot.console.actions import agent_reply
 from chatbot.identity import mint_token
 from shopcore.profile import DAYS, Hours
 from shopcore.store.models import Conversation, ConversationRating, HandoffRequest, as_utc
-from tests.test_browser import AGENT_PASSWORD, browser, desk_site, shop_page  # noqa: F401 (fixtures)
+from tests.test_browser import AGENT_PASSWORD, ask_widget, browser, desk_site, shop_page  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 WAIT_MS = 30_000
@@ -152,7 +152,10 @@ def test_after_hours_the_widget_says_when_and_takes_an_e_mail_address(browser, d
     shopper = browser.new_context().new_page()
     shopper.goto(shop_page(desk_site, "night.html"))
     shopper.click("button.bubble")
-    ask_for_person(shopper)
+    ask_widget(shopper, "Do you ship to Canada?")  # answered by the bot; then the shopper wants a person
+    shopper.locator(".handoff .ask-person").click()
+    shopper.locator(".handoff-text").wait_for(timeout=WAIT_MS)
+    assert request_of(desk_site).reason == "shopper_asked"
     text = shopper.locator(".handoff-text").inner_text()
     opening = (now + timedelta(days=2)).strftime("%B %-d, %Y")
     assert "Our team is away right now" in text and f"on {opening} at 00:00 (UTC)" in text, text

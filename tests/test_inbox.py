@@ -20,6 +20,7 @@ from chatbot.identity import mint_token
 from shopcore.profile import Hours
 from shopcore.store.db import alembic_config, make_engine, transaction
 from shopcore.store.models import (
+    AuditEvent,
     Conversation,
     ConversationEvent,
     ConversationRating,
@@ -113,6 +114,10 @@ def test_agents_claiming_at_once_exactly_one_wins(sessions, agents):
         request = inbox.open_request(sessions, cid)
         assert request.state == "assigned" and request.agent == won[0] and request.assigned_at is not None
         assert kinds(sessions, cid).count("claimed") == 1
+        with sessions() as session:  # the winner's claim is audited, the losers' are not
+            assert session.scalars(select(AuditEvent.actor).where(AuditEvent.action == "claim",
+                                                                  AuditEvent.conversation_id == cid)).all() == \
+                [f"agent:{won[0]}"]
         with sessions() as session:
             assert session.get(Conversation, cid).state == "agent"
 

@@ -27,7 +27,6 @@ class NotABotAnswer(DeskError):
 def claim(sessions: sessionmaker[Session], conversation_id: str, agent: str) -> None:
     """Take a waiting conversation from the queue; inbox.AlreadyClaimed if another agent did first."""
     inbox.claim(sessions, conversation_id, agent)
-    audit.record(sessions, audit.agent(agent), "claim", conversation_id=conversation_id)
 
 
 def take_over(sessions: sessionmaker[Session], conversation_id: str, agent: str) -> None:
