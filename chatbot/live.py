@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from chatbot.inbox import SHOPPER_KINDS
 from shopcore.store.models import ConversationEvent, Message
 
-POLL_S = 0.5  # how often a stream looks for news: the console's delay is about half of it
+POLL_S = 0.5  # how often a console stream looks for news: its delay is about half of it
+SHOPPER_POLL_S = 1.0  # a shopper's widget: one open per shopper, so it asks half as often
 STREAM_S = 300  # a stream ends after this and the browser reconnects with its cursor
 BATCH = 200
 

@@ -444,3 +444,29 @@ def test_the_agent_who_claims_second_is_told_on_the_page(client):
     assert first.headers["location"] == page and second.headers["location"] == f"{page}?notice=taken"
     assert "Another agent claimed this conversation first." in other.get(second.headers["location"]).text
     assert inbox.open_request(sessions, cid).agent == "alice"
+
+
+def test_the_stream_sends_the_status_first_then_each_change_with_its_cursor(sessions):
+    import asyncio
+    import json
+
+    cid = new_conversation(sessions)
+    inbox.request_person(sessions, cid, "shopper_asked")
+
+    async def collect():
+        status = lambda: inbox.shopper_status(sessions, cid, None)  # noqa: E731
+        return [m async for m in live.stream(sessions, live.Cursor(), conversation_id=cid, shopper=True,
+                                             status=status, poll_s=0.05, stream_s=0.3)]
+
+    messages = asyncio.run(collect())
+    assert [m["event"] for m in messages] == ["status", "handoff_requested", "status"]
+    assert json.loads(messages[0]["data"])["state"] == "waiting"
+    cursor = live.Cursor.parse(messages[-1]["id"])
+    assert cursor.event_id == inbox.timeline(sessions, cid)[-1]["id"]
+    claim(sessions, cid, "alice")
+
+    async def resume():  # from the cursor: only what happened since
+        return [m async for m in live.stream(sessions, cursor, conversation_id=cid, shopper=True, poll_s=0.05,
+                                             stream_s=0.3)]
+
+    assert [m["event"] for m in asyncio.run(resume())] == ["claimed"]
