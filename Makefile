@@ -15,6 +15,9 @@ run: setup
 # The suite runs most model tests on the small SmolLM2 (fast) and some on the default model.
 test: setup browser
 	$(PY) -m chatbot models pull smollm2-135m
+	@# llama.cpp's server for tests/test_llamacpp_server.py, in its own venv (a prebuilt wheel);
+	@# offline without it those tests skip and say why.
+	$(PY) -m evals.llamacpp_env || echo "llama.cpp environment not installed: its server tests will skip" >&2
 	$(PY) -m pytest
 
 setup: install

@@ -1,4 +1,5 @@
-"""Create the latency benchmark's own environment with llama.cpp (xllamacpp, prebuilt wheels).
+"""Create llama.cpp's own environment (xllamacpp, prebuilt wheels), for the latency benchmark
+and for serving the model over HTTP (the rig in evals/stack.py, the server tests).
 
     python -m evals.llamacpp_env            # once; a pip install, no compiling
 
@@ -11,9 +12,14 @@ llama-cpp-python instead took ~15 minutes here, and one build segfaulted while g
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
+import time
 import venv
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from shopcore.settings import get_settings
@@ -44,6 +50,68 @@ def create() -> Path:
     subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check", LLAMA_CPP_REQUIREMENT],
                    check=True)
     return python
+
+
+def server_command(python: Path, gguf: Path, port: int, *, host: str = "127.0.0.1", parallel: int = 4,
+                   ctx: int = 8192, threads: int | None = None, lora: list[Path] = (), lifetime: float = 3600,
+                   detached: bool = False) -> list[str]:
+    """The command that serves gguf over HTTP with llama.cpp (evals/llamacpp_server.py)."""
+    command = [str(python), str(Path(__file__).with_name("llamacpp_server.py")), "--gguf", str(gguf),
+               "--host", host, "--port", str(port), "--parallel", str(parallel), "--ctx", str(ctx),
+               "--threads", str(threads or os.cpu_count() or 1), "--lifetime", str(lifetime)]
+    for adapter in lora:
+        command += ["--lora", str(adapter)]
+    return command + (["--detached"] if detached else [])
+
+
+def wait_until_up(url: str, process: subprocess.Popen | None, timeout: float = 180) -> None:
+    """Wait for llama.cpp's /health to say ok (the model is loaded); raise if it died or took too long."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"llama.cpp server exited with {process.returncode} before it was up")
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"llama.cpp server at {url} not up after {timeout:.0f} s")
+
+
+@contextmanager
+def serving(gguf: Path, *, parallel: int = 2, ctx: int = 4096, threads: int | None = None,
+            lora: list[Path] = (), log: Path | None = None) -> Iterator[str]:
+    """llama.cpp serving gguf on a free loopback port for the block; yields its base URL
+    (without /v1). The server also stops itself if this process dies."""
+    python = python_path()
+    if python is None:
+        raise RuntimeError("no llama.cpp environment: run `python -m evals.llamacpp_env`")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    output = open(log, "w") if log is not None else subprocess.DEVNULL
+    process = subprocess.Popen(server_command(python, gguf, port, parallel=parallel, ctx=ctx, threads=threads,
+                                              lora=list(lora)), stdout=output, stderr=subprocess.STDOUT)
+    try:
+        wait_until_up(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if log is not None:
+            output.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def main() -> int:

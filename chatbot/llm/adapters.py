@@ -1,7 +1,8 @@
 """Which LoRA adapter the service runs, chosen by the registry (chatbot/llm/registry.py), and
 the watch that switches adapters in a running service without a restart.
 
-At start the chosen adapter is merged into the loaded weights. Every WATCH_SECONDS the
+At start the chosen adapter is merged into the loaded weights (or, with an OpenAI-compatible
+server, its name is what the desk asks the server for). Every WATCH_SECONDS the
 watch asks the registry again; when the choice names another adapter (`python -m finetune
 use NAME`, a newer good adapter, the suite judging the served one not good), the generator
 swaps models between batches: no answer mixes two adapters and none is dropped.
@@ -46,6 +47,8 @@ class AdapterWatch:
             return False
         if choice.version == self.generator.adapter_version:
             return False
+        if hasattr(self.generator, "use_adapter"):  # a server serves adapters by name: nothing to load
+            return self.generator.use_adapter(choice.version)
         from chatbot.llm.loading import load_model
 
         log.info("switching adapter %s -> %s", self.generator.adapter_version, choice.version)

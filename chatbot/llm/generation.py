@@ -2,8 +2,8 @@
 
 `Generator` is the seam: the pipeline only calls `stream()`. `HFGenerator` runs a
 transformers model in this process behind a dynamic-batching worker (chatbot/llm/batching.py);
-`OpenAIGenerator` (chatbot/llm/server.py) streams from vLLM's OpenAI-compatible server for
-large deployments. `build_generator()` picks one from the settings.
+`OpenAIGenerator` (chatbot/llm/server.py) streams from an OpenAI-compatible server (vLLM,
+llama.cpp) for large deployments. `build_generator()` picks one from the settings.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ class GenerationStats:
 
     prompt_tokens: int = 0
     tokens_generated: int = 0
+    timings: dict | None = None  # a server's own timings, when it sends them (llama.cpp)
 
 
 class Generator(Protocol):
