@@ -9,6 +9,10 @@ is a conditional UPDATE ... WHERE state = 'waiting', so of two agents claiming a
 exactly one wins. Every change is a ConversationEvent in the same transaction: the
 conversation's timeline, and the feed the live console and the widget read (chatbot/live.py).
 
+While a request waits, the bot keeps answering (the shopper may ask something else in the
+meantime); once a person claims it the bot is quiet until it is resolved or handed back. An
+offer-policy hand-off quiets the bot at once, as it always did (chatbot/offers/ledger.py).
+
 The shopper hears, in their language, that a person was asked for and how long it usually
 takes (the median wait of recent claims), or, outside the shop's business hours, when
 someone will answer; they may leave an e-mail address with the request, and rate the
