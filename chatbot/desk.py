@@ -26,6 +26,9 @@ class Desk:
     # The model without the shop's adapter (chatbot/llm/generation.py build_base_generator):
     # rewrites questions and answers other languages. None: `generator` is the base model.
     base_generator: Generator | None = None
+    # The index generation the retriever serves (knowledge/index.py CURRENT); the index watch
+    # (chatbot/index_watch.py) loads a newer one that another process built.
+    index_generation: str | None = None
 
     @property
     def plain_generator(self) -> Generator:
@@ -38,12 +41,20 @@ class Desk:
         Incremental: only changed product documents are embedded; turns in flight keep the
         retriever they started with."""
         from knowledge.build import build_index
-        from knowledge.index import Index
 
         build_index(self.settings.docs_dirs, self.settings.index_dir, self.retriever.embedder, self.sessions,
                     exact_max=self.settings.exact_index_max_chunks)
+        self.load_index()
+
+    def load_index(self) -> None:
+        """Serve the index folder's live generation (built here or by another process)."""
+        from chatbot.index_watch import live_generation
+        from knowledge.index import Index
+
+        generation = live_generation(self.settings.index_dir)  # read first: a newer one loads again later
         self.retriever = Retriever(Index.load(self.settings.index_dir, device=self.retriever.index.device),
                                    self.retriever.embedder, self.retriever.language)
+        self.index_generation = generation
 
     def close(self) -> None:
         """Stop the generators' worker threads."""
@@ -53,6 +64,7 @@ class Desk:
 
 def build_desk(settings: Settings) -> Desk:
     """Connect to the store, load the index and the model (slow parts first to fail fast)."""
+    from chatbot.index_watch import live_generation
     from chatbot.llm.generation import build_base_generator, build_generator
     from chatbot.language import warm_up
     from chatbot.llm.loading import pick_device
@@ -63,6 +75,7 @@ def build_desk(settings: Settings) -> Desk:
 
     policy = load_policy(settings.offer_policy)  # a broken policy file fails before anything loads
     device = pick_device(settings.device).type
+    generation = live_generation(settings.index_dir)
     index = Index.load(settings.index_dir, device=device)
     embedder = Embedder(settings.embedding_model, device=device)
     retriever = Retriever(index, embedder, settings.shop_languages[0])
@@ -71,4 +84,4 @@ def build_desk(settings: Settings) -> Desk:
     generator = build_generator(settings)
     base_generator = build_base_generator(settings, generator)
     sessions = session_factory(make_engine(settings.database_url, settings.database_timeout_s))
-    return Desk(settings, sessions, generator, retriever, risk, policy, base_generator)
+    return Desk(settings, sessions, generator, retriever, risk, policy, base_generator, generation)

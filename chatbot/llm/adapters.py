@@ -48,6 +48,8 @@ class AdapterWatch:
         if choice.version == self.generator.adapter_version:
             return False
         if hasattr(self.generator, "use_adapter"):  # a server serves adapters by name: nothing to load
+            if self.settings.openai_model:  # CHATBOT_OPENAI_MODEL names it for good
+                return False
             return self.generator.use_adapter(choice.version)
         from chatbot.llm.loading import load_model
 

@@ -1,0 +1,61 @@
+"""Every process serves the newest knowledge index without a restart.
+
+A rebuild (`python -m knowledge build`, a shop sync in one API worker, `make setup`) writes a
+new generation beside the live one and swaps the folder's CURRENT file (knowledge/index.py).
+Each process runs an IndexWatch: every WATCH_SECONDS it reads CURRENT, and when it names
+another generation than the one the desk serves, it loads that generation and swaps the
+desk's retriever. Nothing is rebuilt here; turns in flight keep the retriever they started
+with. Several API workers behind one proxy so answer from the same index within seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from knowledge.index import CURRENT_FILE
+
+log = logging.getLogger(__name__)
+WATCH_SECONDS = 5.0  # reading one small file: cheap enough to do often
+
+
+def live_generation(folder: Path) -> str | None:
+    """The generation CURRENT names in an index folder, or None if there is none yet."""
+    try:
+        return (Path(folder) / CURRENT_FILE).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+class IndexWatch:
+    """A daemon thread that keeps `desk` on its index folder's live generation."""
+
+    def __init__(self, desk, interval: float = WATCH_SECONDS):
+        self.desk, self.interval = desk, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="index-watch", daemon=True)
+
+    def start(self) -> IndexWatch:
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def check(self) -> bool:
+        """Serve the live generation if it is not the one served; True if it swapped."""
+        live = live_generation(self.desk.settings.index_dir)
+        if live is None or live == self.desk.index_generation:
+            return False
+        log.info("knowledge index %s -> %s", self.desk.index_generation, live)
+        self.desk.load_index()
+        return True
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.check()
+            except Exception:  # a half-pruned or broken generation: keep serving, try again
+                log.exception("index not swapped; still serving %s", self.desk.index_generation)
