@@ -470,3 +470,24 @@ def test_the_stream_sends_the_status_first_then_each_change_with_its_cursor(sess
                                              stream_s=0.3)]
 
     assert [m["event"] for m in asyncio.run(resume())] == ["claimed"]
+
+
+def test_what_one_process_writes_another_process_streams(database_url):
+    """Two engines (two server processes' pools) on one database: a claim made through one
+    reaches the other's live feed, with no broker in between."""
+    from shopcore.store.db import session_factory
+
+    engines = [make_engine(database_url), make_engine(database_url)]
+    writer, reader = (session_factory(engine) for engine in engines)
+    try:
+        cursor = live.now_cursor(reader)
+        cid = new_conversation(writer)
+        inbox.request_person(writer, cid, "legal")
+        claim(writer, cid, "alice")
+        found, _ = live.changes(reader, cursor)
+        assert [(f["kind"], f["conversation_id"]) for f in found if f["kind"] != "message"] == [
+            ("handoff_requested", cid), ("claimed", cid)]
+        assert [q["request"].agent for q in inbox.waiting_queue(reader)] == ["alice"]
+    finally:
+        for engine in engines:
+            engine.dispose()
