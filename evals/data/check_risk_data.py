@@ -2,14 +2,18 @@
 
     python evals/data/check_risk_data.py
 
-Checks evals/data/risk/messages.jsonl (labeled shopper messages) and
+Checks evals/data/risk/messages.jsonl (labeled shopper messages),
+evals/data/risk/crosscheck.jsonl (the cross-check set, kept apart) and
 evals/data/offer_conversations.jsonl (scripted conversations for offer
 decisions): schema, unique ids and texts, label rules, minimum counts per
-label / tag / kind, rough label mix, and that no base message has variants in
-both the train and the test split. Exits 1 and lists every problem found.
+label / tag / kind / source / language, rough label mix, that no base message
+has variants in two splits, that the frozen test split still has the
+fingerprint recorded in test_split.sha256, and that no cross-check text is a
+labeled message. Exits 1 and lists every problem found.
 Standard library only, so it runs before any dependency is installed.
 """
 import argparse
+import hashlib
 import json
 import re
 import sys
@@ -19,25 +23,36 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 MESSAGES = ROOT / "evals" / "data" / "risk" / "messages.jsonl"
 CONVERSATIONS = ROOT / "evals" / "data" / "offer_conversations.jsonl"
+CROSSCHECK = ROOT / "evals" / "data" / "risk" / "crosscheck.jsonl"
+FINGERPRINT = ROOT / "evals" / "data" / "risk" / "test_split.sha256"
 
 SENTIMENTS = {"negative", "neutral", "positive"}
-SPLITS = {"train", "test"}
+SPLITS = {"train", "val", "test"}
+SOURCES = {"v1", "v2"}
+LANGS = {"en", "es", "de", "fr"}
 TAGS = {"sarcasm", "negation", "mixed", "typo", "short", "long", "caps", "emoji", "question",
-        "competitor", "chargeback", "polite_angry"}
+        "competitor", "chargeback", "polite_angry",
+        # v2 (issue 34): the block a hand-written line came from, and its language
+        "quiet", "angry", "churn", "escalation", "third_party", "praise_loud", "mild", "fragment",
+        "es", "de", "fr"}
 MESSAGE_KEYS = {"id", "text", "sentiment", "churn_intent", "at_risk", "tags", "split"}
-OPTIONAL_MESSAGE_KEYS = {"base"}  # groups variants of one hand-written message
+OPTIONAL_MESSAGE_KEYS = {"base", "source", "lang"}  # base groups variants of one hand-written message
 
-MIN_MESSAGES = 1600
-MIN_BASES = 900
+MIN_MESSAGES = 4000
+MIN_BASES = 2000
+MIN_V2 = 2000  # lines written for issue 34, not by the hand that wrote the cues
+MIN_PER_LANGUAGE = 120  # es, de, fr
+MIN_CROSSCHECK = 300
 MIN_PER_TAG = 10
-# (low, high) share of all messages; the brief asks for roughly 45/20/35, 30 and 12.
+# (low, high) share of all messages.
 MIX = {
-    ("sentiment", "neutral"): (0.38, 0.52),
-    ("sentiment", "positive"): (0.14, 0.26),
-    ("sentiment", "negative"): (0.28, 0.42),
-    ("at_risk", True): (0.24, 0.36),
-    ("churn_intent", True): (0.08, 0.16),
-    ("split", "test"): (0.20, 0.30),
+    ("sentiment", "neutral"): (0.30, 0.45),
+    ("sentiment", "positive"): (0.12, 0.22),
+    ("sentiment", "negative"): (0.40, 0.56),
+    ("at_risk", True): (0.36, 0.48),
+    ("churn_intent", True): (0.06, 0.16),
+    ("split", "test"): (0.18, 0.26),
+    ("split", "val"): (0.08, 0.16),
 }
 
 KINDS = {"calm", "mild_complaint", "escalating", "cancellation", "offer_begging", "injection",
@@ -117,7 +132,8 @@ def check_messages(rows, errors):
             errors.append(f"{at}: churn_intent implies at_risk")
         if r["sentiment"] == "positive" and r["at_risk"]:
             errors.append(f"{at}: a positive message is never at_risk")
-        n_words = len(r["text"].split())
+        # words as the generators count them: a lone "?" (French spacing) is not a word
+        n_words = len([w for w in r["text"].split() if any(c.isalnum() for c in w)])
         if "short" in r["tags"] and n_words > 4:
             errors.append(f"{at}: tagged short but has {n_words} words")
         ids[r["id"]] += 1
@@ -126,7 +142,10 @@ def check_messages(rows, errors):
     errors += [f"{where}: duplicate id {i}" for i, c in ids.items() if c > 1]
     errors += [f"{where}: duplicate text {t!r}" for t, c in texts.items() if c > 1]
     leaked = sorted(b for b, s in base_splits.items() if len(s) > 1)
-    errors += [f"{where}: base {b} has variants in both splits" for b in leaked]
+    errors += [f"{where}: base {b} has variants in two splits" for b in leaked]
+    for r in rows:
+        if isinstance(r, dict) and (r.get("source", "v1") not in SOURCES or r.get("lang", "en") not in LANGS):
+            errors.append(f"{where}: {r.get('id')}: bad source or lang")
 
     good = [r for r in rows if isinstance(r, dict) and MESSAGE_KEYS <= set(r)]
     total = len(good)
@@ -142,12 +161,22 @@ def check_messages(rows, errors):
         share = sum(r[key] == value for r in good) / max(total, 1)
         if not low <= share <= high:
             errors.append(f"{where}: {key}={value} is {share:.1%}, expected {low:.0%}-{high:.0%}")
-    # The split is stratified by at_risk: each class should be ~25% test.
+    # Both classes are well represented in test (v1: 25% per block; v2: 20% by hash).
     for value in (True, False):
         cls = [r for r in good if r["at_risk"] is value]
         share = sum(r["split"] == "test" for r in cls) / max(len(cls), 1)
-        if not 0.18 <= share <= 0.32:
-            errors.append(f"{where}: at_risk={value} has {share:.1%} in test, expected ~25%")
+        if not 0.15 <= share <= 0.30:
+            errors.append(f"{where}: at_risk={value} has {share:.1%} in test, expected ~20-25%")
+    sources = Counter(r.get("source", "v1") for r in good)
+    if sources["v2"] < MIN_V2:
+        errors.append(f"{where}: {sources['v2']} v2 messages, need at least {MIN_V2}")
+    langs = Counter(r.get("lang", "en") for r in good)
+    for lang in sorted(LANGS - {"en"}):
+        if langs[lang] < MIN_PER_LANGUAGE:
+            errors.append(f"{where}: {langs[lang]} messages in {lang}, need {MIN_PER_LANGUAGE}")
+    if FINGERPRINT.exists() and test_fingerprint(good) != FINGERPRINT.read_text().strip():
+        errors.append(f"{where}: the test split differs from the frozen one ({FINGERPRINT.name}); "
+                      "see evals/data/risk/README.md before changing it")
 
     tables = {"messages": total, "base messages": len(base_splits)}
     for key in ("sentiment", "churn_intent", "at_risk", "split"):
@@ -157,7 +186,36 @@ def check_messages(rows, errors):
     tables["sentiment x at_risk"] = dict(sorted(
         Counter(f"{r['sentiment']}/{str(r['at_risk']).lower()}" for r in good).items()))
     tables["tags"] = dict(sorted(tag_counts.items()))
+    tables["source x split"] = dict(sorted(
+        Counter(f"{r.get('source', 'v1')}/{r['split']}" for r in good).items()))
+    tables["lang"] = dict(sorted(langs.items()))
     return tables
+
+
+def test_fingerprint(rows):
+    """sha256 over the test split's texts and labels in text order (as build_messages.py)."""
+    lines = sorted(
+        json.dumps([r["text"], r["at_risk"], r["churn_intent"], r["sentiment"]], ensure_ascii=False)
+        for r in rows if r["split"] == "test"
+    )
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def check_crosscheck(rows, errors, messages):
+    """The cross-check set: enough rows, both classes, no text shared with the labeled set."""
+    where = CROSSCHECK.name
+    known = {m["text"].strip().lower() for m in messages if isinstance(m, dict) and "text" in m}
+    for n, r in enumerate(rows, 1):
+        if not (isinstance(r, dict) and set(r) == {"id", "text", "at_risk"}
+                and isinstance(r["at_risk"], bool) and isinstance(r["text"], str) and r["text"].strip()):
+            errors.append(f"{where}:{n}: need exactly id, text, at_risk")
+            continue
+        if r["text"].strip().lower() in known:
+            errors.append(f"{where}:{n}: {r['text']!r} is also a labeled message")
+    if len(rows) < MIN_CROSSCHECK:
+        errors.append(f"{where}: {len(rows)} messages, need at least {MIN_CROSSCHECK}")
+    return {"messages": len(rows),
+            "at_risk": dict(Counter(str(r.get("at_risk")).lower() for r in rows if isinstance(r, dict)))}
 
 
 def check_conversations(rows, errors):
@@ -234,9 +292,13 @@ def main():
     parser.add_argument("--conversations", type=Path, default=CONVERSATIONS)
     args = parser.parse_args()
     errors = []
-    for title, path, check in (("messages", args.messages, check_messages),
-                               ("conversations", args.conversations, check_conversations)):
-        tables = check(read_jsonl(path, errors), errors)
+    messages = read_jsonl(args.messages, errors)
+    for title, path, check in (
+        ("messages", args.messages, lambda rows, errs: check_messages(messages, errs)),
+        ("cross-check", CROSSCHECK, lambda rows, errs: check_crosscheck(rows, errs, messages)),
+        ("conversations", args.conversations, check_conversations),
+    ):
+        tables = check(read_jsonl(path, errors) if path != args.messages else messages, errors)
         print(f"== {title}: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
         for name, value in tables.items():
             print(f"  {name:<20} {value}")
