@@ -24,7 +24,9 @@ from shopcore.store.db import transaction
 from shopcore.store.models import (
     AgentAnnotation,
     Conversation,
+    ConversationRating,
     Customer,
+    HandoffRequest,
     Message,
     Order,
     RetentionOffer,
@@ -35,7 +37,8 @@ from shopcore.store.models import (
 
 def export_customer(sessions: sessionmaker[Session], customer_id: int, actor: str) -> dict[str, Any]:
     """Everything the desk holds about one customer: profile, orders, conversations with
-    their messages, risk scores and corrections, and retention offers."""
+    their messages, risk scores, requests for a person (with any e-mail address left there)
+    and ratings, corrections, and retention offers."""
     with transaction(sessions) as session:
         customer = session.get(Customer, customer_id)
         if customer is None:
@@ -47,6 +50,10 @@ def export_customer(sessions: sessionmaker[Session], customer_id: int, actor: st
         messages = session.scalars(select(Message).where(Message.conversation_id.in_(ids)).order_by(Message.id)).all()
         scores = {r.message_id: r for r in session.scalars(select(RiskScore).where(RiskScore.conversation_id.in_(ids)))}
         corrections = session.scalars(select(AgentAnnotation).join(Message).where(Message.conversation_id.in_(ids))).all()
+        handoffs = session.scalars(select(HandoffRequest).where(HandoffRequest.conversation_id.in_(ids))
+                                   .order_by(HandoffRequest.id)).all()
+        ratings = {r.conversation_id: r for r in session.scalars(
+            select(ConversationRating).where(ConversationRating.conversation_id.in_(ids)))}
         offers = session.scalars(select(RetentionOffer).where(RetentionOffer.customer_id == customer_id)
                                  .order_by(RetentionOffer.id)).all()
         note(session, actor, "customer_export", customer_id=customer_id)
@@ -66,6 +73,11 @@ def export_customer(sessions: sessionmaker[Session], customer_id: int, actor: st
                               **({"risk": {"score": scores[m.id].score, "level": scores[m.id].level,
                                            "reasons": scores[m.id].message_reasons}} if m.id in scores else {})}
                              for m in messages if m.conversation_id == c.id],
+                "handoffs": [{"reason": h.reason, "state": h.state, "agent": h.agent,
+                              "contact_email": h.contact_email, "created_at": h.created_at.isoformat()}
+                             for h in handoffs if h.conversation_id == c.id],
+                "rating": ({"score": ratings[c.id].score, "comment": ratings[c.id].comment,
+                            "created_at": ratings[c.id].created_at.isoformat()} if c.id in ratings else None),
             } for c in conversations],
             "corrections": [{"message_id": a.message_id, "agent": a.agent, "corrected_text": a.corrected_text,
                              "created_at": a.created_at.isoformat()} for a in corrections],

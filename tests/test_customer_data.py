@@ -46,6 +46,11 @@ def test_the_backend_exports_then_deletes_one_customers_data(backend_client):
     first = chat(client, "My order is late again and nobody answers my emails.", 12)
     chat(client, "Please close my account, I won't be back.", 12, first["conversation_id"])
     other = chat(client, "Do you ship to Canada?", 13)
+    from chatbot import inbox
+
+    sessions = client.app.state.desk.sessions
+    inbox.request_person(sessions, first["conversation_id"], "shopper_asked")
+    inbox.leave_contact(sessions, first["conversation_id"], 12, "jo.walker@example.com")
 
     exported = client.get("/v1/customers/12/data", headers=auth)
     assert exported.status_code == 200
@@ -54,6 +59,9 @@ def test_the_backend_exports_then_deletes_one_customers_data(backend_client):
     assert [m["role"] for m in data["conversations"][0]["messages"]] == ["user", "assistant"] * 2
     assert data["conversations"][0]["messages"][0]["risk"]["level"] in ("low", "medium", "high")
     assert data["offers"] and data["offers"][0]["code"].startswith("RL-")
+    handoffs = data["conversations"][0]["handoffs"]  # the request for a person, with the address left there
+    assert any(h["contact_email"] == "jo.walker@example.com" for h in handoffs)
+    assert data["conversations"][0]["rating"] is None
 
     deleted = client.delete("/v1/customers/12/data", headers=auth)
     assert deleted.status_code == 200
