@@ -4,6 +4,12 @@ loopback; then bursts past the rate limits. Every shopper has its own loopback a
 
     python -m evals run --suite load      # 50 shoppers x 5 turns on the tiny model
     python -m evals.load [--shoppers 50] [--turns 5] [--model tiny|configured] [--max-new-tokens 24]
+    python -m evals.load --stack [--workers 2] [--model smollm2-135m]   # the multi-process rig
+
+`--stack` runs the same chats against the rig of evals/stack.py (API workers on PostgreSQL
+and Redis, llama.cpp's server generating): first every shopper through one worker (the
+single-process figures), then the same load spread over all workers, each turn of a chat
+sent to the next worker as a round-robin proxy would; the report is reports/load_stack.md.
 
 `tiny` (a random two-layer Llama, see evals/tiny_model.py) measures the serving path: HTTP,
 SSE, retrieval, prompt building, storage and limits, without the LM's cost; `configured`
@@ -50,6 +56,7 @@ class Turn:
     started_at: float = 0.0
     busy: int = 0  # 503s before this turn was taken (asked again after Retry-After)
     busy_well_formed: int = 0  # of those, with Retry-After and a JSON body: refused before streaming
+    worker: int = 0  # which of the bases served it
 
 
 def address(block: int, n: int) -> str:
@@ -57,14 +64,18 @@ def address(block: int, n: int) -> str:
     return f"127.{block}.{n // 250}.{1 + n % 250}"
 
 
-async def shopper(base: str, who: int, block: int, questions: list[str], clock: float) -> list[Turn]:
-    """One shopper's chat: each turn streamed as SSE, continuing the same conversation."""
+async def shopper(base: str | list[str], who: int, block: int, questions: list[str], clock: float) -> list[Turn]:
+    """One shopper's chat: each turn streamed as SSE, continuing the same conversation; with
+    several bases (API workers), turn n goes to the next one, as a round-robin proxy sends it."""
+    bases = [base] if isinstance(base, str) else base
     transport = httpx.AsyncHTTPTransport(local_address=address(block, who))
     turns, conversation_id = [], None
     async with httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(600)) as client:
         for n, question in enumerate(questions):
             started = time.perf_counter()
-            turn = Turn(who, n, 0, started_at=started - clock)
+            worker = (who + n) % len(bases)
+            base = bases[worker]
+            turn = Turn(who, n, 0, started_at=started - clock, worker=worker)
             try:
                 for attempt in range(1 + BUSY_RETRIES):
                     async with client.stream("POST", f"{base}/v1/chat", headers={
@@ -107,7 +118,7 @@ async def read_stream(response: httpx.Response, turn: Turn, started: float) -> s
     return conversation_id
 
 
-async def chats(base: str, shoppers: int, turns: int, block: int, progress=None) -> list[Turn]:
+async def chats(base: str | list[str], shoppers: int, turns: int, block: int, progress=None) -> list[Turn]:
     """`shoppers` concurrent chats of `turns` turns each, dev-set questions in rotation."""
     pool = [q["question"] for q in dev_questions()]
     clock = time.perf_counter()
@@ -123,11 +134,13 @@ async def chats(base: str, shoppers: int, turns: int, block: int, progress=None)
     return [turn for result in results for turn in result]
 
 
-async def burst(base: str, count: int, key: str | None, block: int, one_address: bool) -> list[int]:
+async def burst(base: str | list[str], count: int, key: str | None, block: int, one_address: bool) -> list[int]:
     """`count` cheap requests (an empty message, refused with 422 after the limiter counts
-    it), sent one after another; their statuses in order."""
+    it), sent one after another (to each base in turn); their statuses in order."""
+    bases = [base] if isinstance(base, str) else base
     statuses = []
     for n in range(count):
+        base = bases[n % len(bases)]
         transport = httpx.AsyncHTTPTransport(local_address=address(block, 0 if one_address else n))
         async with httpx.AsyncClient(transport=transport) as client:
             headers = {"X-Widget-Key": key} if key else {}
@@ -198,6 +211,73 @@ def load_suite(shoppers: int = 50, turns: int = 5, model: str = "tiny",
     return summarize(alone, loaded, wall, address_burst, key_burst, storage,
                      dict(shoppers=shoppers, turns=turns, model=model, max_new_tokens=max_new_tokens,
                           per_address=per_address, per_key=per_key, key_left=key_left))
+
+
+def stack_suite(shoppers: int = 50, turns: int = 5, model: str = "smollm2-135m", max_new_tokens: int = 24,
+                workers: int = 2) -> SuiteResult:
+    """The chats through one API worker, then through all of them, of the multi-process rig
+    (evals/stack.py), in one run: lost messages, 5xx, 429s vs limits (counted in Redis by
+    all workers together), TTFT p50/p95 and turns per minute; and an agent on the first
+    worker seeing, live, a shopper message sent through the second."""
+    import json
+
+    from evals import stack
+    from shopcore.store.db import make_engine, session_factory
+
+    per_address = turns * (1 + BUSY_RETRIES)
+    per_key = (1 + 2 * shoppers) * turns * (1 + BUSY_RETRIES) + KEY_HEADROOM
+    env = {"CHATBOT_MAX_NEW_TOKENS": str(max_new_tokens),
+           "CHATBOT_WIDGET_KEYS": json.dumps({KEY: ["http://loadtest.invalid"]}),
+           "CHATBOT_RATE_LIMIT_PER_ADDRESS": f"{per_address}/hour", "CHATBOT_RATE_LIMIT_PER_KEY": f"{per_key}/hour"}
+    with stack.running(workers=workers, model=model, env=env, lifetime=3 * 3600) as rig:
+        live_delay = stack.agent_sees_message(rig.workers[0], rig.workers[-1], rig.database_url)
+        alone = asyncio.run(chats(rig.workers[0], 1, turns, block=9))
+        runs = {}
+        for label, bases, block in (("single", rig.workers[:1], 1), ("multi", rig.workers, 2)):
+            with tqdm(total=shoppers * turns, desc=f"{shoppers} shoppers, {len(bases)} worker(s)",
+                      unit="turn") as progress:
+                started = time.perf_counter()
+                done = asyncio.run(chats(bases, shoppers, turns, block=block, progress=progress))
+                runs[label] = (done, time.perf_counter() - started)
+        address_burst = asyncio.run(burst(rig.workers, per_address + BURST_EXTRA, None, 20, one_address=True))
+        key_left = per_key - sum(1 + t.busy for t in alone + runs["single"][0] + runs["multi"][0])
+        key_burst = asyncio.run(burst(rig.workers, key_left + BURST_EXTRA, KEY, 30, one_address=False))
+        engine = make_engine(rig.database_url)
+        storage = lost_messages(session_factory(engine))
+        engine.dispose()
+    loaded, wall = runs["multi"]
+    single, single_wall = runs["single"]
+    config = dict(shoppers=shoppers, turns=turns, model=f"{model} on llama.cpp's server ({workers} API workers)",
+                  max_new_tokens=max_new_tokens, per_address=per_address, per_key=per_key, key_left=key_left)
+    result = summarize(alone, loaded, wall, address_burst, key_burst, storage, config)
+    result.suite = "load_stack"
+    result.metrics["shopper_messages"] += len(single)
+    single_ttft = [t.ttft_s for t in single if t.ttft_s is not None]
+    result.metrics.update({
+        "http_5xx": float(sum(t.busy + (t.status >= 500 and t.status != 503) for t in alone + single + loaded)),
+        "turns_per_minute": len(loaded) / wall * 60,
+        "single_worker_ttft_p50_s": quantile(single_ttft, 0.5),
+        "single_worker_ttft_p95_s": quantile(single_ttft, 0.95),
+        "single_worker_turns_per_minute": len(single) / single_wall * 60,
+        "single_worker_failed_turns": float(sum(not t.done for t in single)),
+        "live_event_across_workers_s": live_delay,
+    })
+    result.rows = [scenario("1 shopper alone, worker 1", alone),
+                   scenario(f"{shoppers} shoppers, 1 worker", single) | {"turns_per_minute": len(single) / single_wall * 60},
+                   scenario(f"{shoppers} shoppers, {workers} workers", loaded) | {"turns_per_minute": len(loaded) / wall * 60}]
+    served = [sum(t.worker == w for t in loaded) for w in range(workers)]
+    result.notes[:0] = [
+        "## The rig", "",
+        f"- `python -m evals.stack`: {workers} API workers (uvicorn processes, each a whole desk), PostgreSQL "
+        f"(`{rig.database_url.rsplit('/', 1)[1]}`), Redis (rate limits), llama.cpp's server ({model} GGUF, 4 slots) "
+        f"generating for all; clients, workers and llama.cpp on the same machine.",
+        f"- single-process figures: the same {shoppers} shoppers through worker 1 alone, in the same run, "
+        f"before the spread run; the spread run sent each turn of a chat to the next worker "
+        f"(turns per worker: {served}).",
+        f"- an agent logged in on worker 1 saw a shopper message sent through worker {workers} on its live "
+        f"feed after {live_delay:.2f} s (no reload; the feed reads the database by id cursor).", "",
+    ]
+    return result
 
 
 def summarize(alone, loaded, wall, address_burst, key_burst, storage, config) -> SuiteResult:
@@ -303,16 +383,26 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shoppers", type=int, default=50)
     parser.add_argument("--turns", type=int, default=5)
-    parser.add_argument("--model", choices=["tiny", "configured"], default="tiny")
+    parser.add_argument("--model", default=None,
+                        help="tiny | configured; with --stack a catalog model with a GGUF (default smollm2-135m)")
     parser.add_argument("--max-new-tokens", type=int, default=24)
+    parser.add_argument("--stack", action="store_true", help="against the multi-process rig (evals/stack.py)")
+    parser.add_argument("--workers", type=int, default=2, help="API workers of the rig")
     args = parser.parse_args(argv)
     if not 1 <= args.shoppers <= 2000 or not 1 <= args.turns <= 50:
         parser.error("keep it bounded: 1-2000 shoppers, 1-50 turns")
-    result = load_suite(args.shoppers, args.turns, args.model, args.max_new_tokens)
+    if args.stack:
+        result = stack_suite(args.shoppers, args.turns, args.model or "smollm2-135m", args.max_new_tokens,
+                             args.workers)
+    else:
+        if args.model not in (None, "tiny", "configured"):
+            parser.error("--model is tiny or configured without --stack")
+        result = load_suite(args.shoppers, args.turns, args.model or "tiny", args.max_new_tokens)
     print(table(result.rows))
     print(table([{"metric": k, "value": v} for k, v in result.metrics.items()]))
     print(f"report: {write_report(result)}")
-    return 0 if result.metrics["lost_messages"] == 0 and result.metrics["unexpected_429"] == 0 else 1
+    ok = result.metrics["lost_messages"] == 0 and result.metrics["unexpected_429"] == 0
+    return 0 if ok and result.metrics.get("http_5xx", 0) == 0 else 1
 
 
 if __name__ == "__main__":

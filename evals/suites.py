@@ -5,7 +5,7 @@ from evals.calibration import calibration_suite
 from evals.conversations import conversations_suite
 from evals.finetune import finetune_suite
 from evals.latency import latency_suite
-from evals.load import load_suite
+from evals.load import load_suite, stack_suite
 from evals.offers import offers_suite
 from evals.onboarding import onboarding_suite
 from evals.resilience import resilience_suite
@@ -22,6 +22,7 @@ SUITES = {
     "risk": risk_suite,
     "offers": offers_suite,
     "load": load_suite,
+    "load_stack": stack_suite,  # the multi-process rig (evals/stack.py): PostgreSQL, Redis, llama.cpp
     "finetune": finetune_suite,
     "second_shop": second_shop_suite,
     "resilience": resilience_suite,
