@@ -5,6 +5,7 @@
     python -m finetune list     # adapters in the registry
     python -m finetune use NAME # serve NAME (or `none`); a running service switches without a restart
     python -m finetune merge NAME DIR   # the base model with NAME merged in, for export
+    python -m finetune export NAME --format peft|gguf   # for vLLM --lora-modules / llama.cpp --lora
 """
 
 import shopcore  # noqa: F401  (sets the OpenMP defaults before torch loads)

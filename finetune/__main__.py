@@ -39,9 +39,16 @@ def main(argv: list[str] | None = None) -> int:
     merge = commands.add_parser("merge", help="export the base model with an adapter merged in")
     merge.add_argument("name")
     merge.add_argument("out", type=Path)
+    export = commands.add_parser("export", help="write an adapter as a model server loads it (vLLM, llama.cpp)")
+    export.add_argument("name", help="registry name or adapter folder")
+    export.add_argument("--format", choices=["peft", "gguf"], required=True,
+                        help="peft: a folder for vLLM --lora-modules NAME=DIR; gguf: a file for llama.cpp --lora")
+    export.add_argument("--out", type=Path, help="where (default: the shop's folder/exports/NAME[.gguf])")
     args = parser.parse_args(argv)
 
     settings = cli_settings()
+    if args.command == "export":
+        return _export(args, settings)
     data_dir = settings.shop_dir / "finetune" / "data"
     if args.command == "data":
         return _data(args, settings, args.out or data_dir)
@@ -63,6 +70,22 @@ def main(argv: list[str] | None = None) -> int:
     except registry.AdapterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _export(args, settings) -> int:
+    from chatbot.llm.registry import AdapterError
+    from finetune.export import ExportError, export
+
+    try:
+        out = export(settings, args.name, args.format, args.out)
+    except (AdapterError, ExportError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.format == "peft":
+        print(f"{out}: serve it with vLLM as in {out / 'SERVING.md'}")
+    else:
+        print(f"{out}: serve it with llama.cpp's server --lora {out} (evals/llamacpp_server.py --lora)")
     return 0
 
 
