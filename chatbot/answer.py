@@ -71,7 +71,9 @@ def respond(
     handoff = route(question, evidence, coverage_threshold)
     if handoff is not None:
         answer.guardrail = {"action": "handoff", "reason": handoff.reason, "detail": handoff.detail}
-        yield from _show(answer, say("handoff", language), replace=False)
+        # Asked for a person, the shopper hears that one is on the way, not that the desk cannot answer.
+        words = say("person_asked" if handoff.reason == "shopper_asked" else "handoff", language)
+        yield from _show(answer, words, replace=False)
         return
 
     messages, unsupported, removed = prompt.messages, [], []

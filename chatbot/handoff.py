@@ -1,7 +1,8 @@
 """When the desk should not answer but get a person: the question needs one (a legal threat,
 a payment dispute, account security, a complaint about staff), or the evidence does not
 cover it. The cues are data; the wording is one constant, which the fine-tuning set uses
-verbatim so the adapter learns to say exactly this.
+verbatim so the adapter learns to say exactly this. A shopper who asks for a person hears
+instead that one was asked for (the catalog's `person_asked`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,20 @@ HANDOFF_REPLY = (
 
 # reason -> phrasings that mean a person must handle the conversation, whatever the evidence.
 NEEDS_PERSON = {
+    # The shopper asks for one, in any of the desk's languages.
+    "shopper_asked": [
+        r"\b(talk|speak|chat)\s+(to|with)\s+(a|an|the|some|your)?\s*(real\s+|actual\s+|live\s+)?"
+        r"(human|person|agent|someone|somebody|manager|supervisor|representative|rep)\b",
+        r"\b(want|need|'d like|would like)\s+(a|an)\s+(real\s+|actual\s+|live\s+)?(human|person|agent)\b",
+        r"\bhuman\s+(agent|please)\b",
+        r"\b(can|could|would|will)\s+(a|an|some|one of your)\s*(human|person|agent|staff|someone)\s+"
+        r"(call|ring|phone|contact|email|e-mail|help)\b",
+        r"\b(get|put)\s+me\s+(through\s+to\s+)?(a|an|to a)\s+(human|person|agent|manager)\b",
+        r"\bcall\s+me\s+back\b",
+        r"\bhablar\s+con\s+(una\s+persona|un\s+humano|alguien|un\s+agente|un\s+encargado)\b",
+        r"\bmit\s+(einem\s+Menschen|einer\s+Person|jemandem|einem\s+Mitarbeiter)\s+(sprechen|reden)\b",
+        r"\bparler\s+(à|a|avec)\s+(un\s+humain|une\s+personne|quelqu'un|un\s+conseiller|un\s+agent)\b",
+    ],
     "legal": [
         r"\b(sue|suing|lawsuit|lawyer|attorney|solicitor|legal action|small claims|court)\b",
         r"\b(better business bureau|bbb|consumer protection|trading standards|ombudsman)\b",
@@ -48,7 +63,6 @@ NEEDS_PERSON = {
     "staff_complaint": [
         r"\b(abusive|harass(ed|ment|ing)?|rude|threatened)\b.{0,40}\b(driver|agent|staff|employee|courier|rep)s?\b",
         r"\b(driver|agent|staff|employee|courier|rep)s?\b.{0,40}\b(abusive|harass(ed|ment|ing)?|rude|threatened)\b",
-        r"\b(talk|speak) (to|with) (a |the )?(manager|supervisor|human|person|real person)\b",
     ],
 }
 _NEEDS_PERSON = {

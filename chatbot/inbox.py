@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from chatbot import audit
 from chatbot.errors import ConversationNotFound, DeskError, InvalidMessage
+from chatbot.handoff import needs_person
 from chatbot.messages import long_date, say
 from shopcore.store.db import transaction
 from shopcore.store.models import (
@@ -59,13 +60,6 @@ RISK_POINTS = {"low": 0, "medium": 20, "high": 40}
 REASON_POINTS = {"legal": 30, "safety": 30, "payment_dispute": 20, "account_security": 20,
                  "staff_complaint": 10, "shopper_asked": 10, "offer": 10, "not_covered": 0, "agent": 0}
 SPEND_POINTS = ((Decimal("1000"), 20), (Decimal("300"), 10), (Decimal("1"), 5))  # lifetime spend >= -> points
-
-# The shopper asking for a person, in the answer's words ("talk to a human", "a real person").
-ASKS_FOR_PERSON = re.compile(
-    r"\b(talk|speak|chat)\s+(to|with)\s+(a|an|the|some)?\s*(real\s+|actual\s+|live\s+)?"
-    r"(human|person|agent|someone|somebody|manager|supervisor|representative)\b"
-    r"|\b(real|live)\s+(person|human|agent)\b|\bhuman\s+(agent|being|please)\b",
-    re.IGNORECASE)
 
 WAIT_SAMPLE = 20  # recent claims the expected wait is the median of
 WAIT_WINDOW = timedelta(days=7)
@@ -138,7 +132,8 @@ def handoff_reason(guardrail: dict | None, offer_kind: str | None, text: str) ->
     """Why a turn hands off, or None: the shopper asked for a person, the offer policy chose a
     hand-off, or the answer's rules did (their reason: legal, not_covered, ...)."""
     by_answer = guardrail is not None and guardrail.get("action") == "handoff"
-    if (by_answer or offer_kind == "handoff") and ASKS_FOR_PERSON.search(text):
+    asked = needs_person(text)
+    if (by_answer or offer_kind == "handoff") and asked is not None and asked.reason == "shopper_asked":
         return "shopper_asked"
     if offer_kind == "handoff":
         return "offer"

@@ -30,6 +30,7 @@ from tqdm import tqdm
 from chatbot.answer import Answer, respond
 from chatbot.facts import check
 from chatbot.handoff import HANDOFF_REPLY
+from chatbot.messages import say
 from chatbot.prompt import build_prompt
 from evals.report import table as report_table
 from evals.suite import SuiteResult, dev_questions
@@ -94,9 +95,12 @@ def answer_question(question: dict, generator, context: Context) -> dict:
     }
 
 
+PERSON_ASKED = say("person_asked", "en")
+
+
 def is_refusal(text: str) -> bool:
-    """The hand-off reply, or the model declining in its own words."""
-    return HANDOFF_REPLY in text or bool(REFUSAL_CUES.search(text))
+    """The hand-off reply (or, asked for a person, that one was asked), or the model declining in its own words."""
+    return HANDOFF_REPLY in text or PERSON_ASKED in text or bool(REFUSAL_CUES.search(text))
 
 
 def evaluate(generator, questions: list[dict], context: Context, *, progress: str = "answers"

@@ -1,6 +1,8 @@
 """Screenshots of the widget on a shop page, the Gradio chat page and the agent console,
 taken in headless Chromium against a live desk on the configured model (the embedded
-SmolLM2 by default) and a scratch copy of the demo shop.
+SmolLM2 by default) and a scratch copy of the demo shop; and of the inbox the README shows
+(the waiting queue, a live conversation a person has claimed, the analytics page), written
+to docs/screenshots.
 
     make screenshots            # or: python -m evals.screenshots [--out reports/screenshots]
 """
@@ -13,6 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from tqdm import tqdm
 
 from evals.browser import chromium, shop_site, write_shop_page
@@ -20,6 +23,8 @@ from evals.live_server import serving
 from evals.scratch_desk import scratch_desk
 
 OUT_DIR = Path(__file__).resolve().parent.parent / "reports" / "screenshots"
+README_DIR = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+PERSON = ("I want to talk to a real person please.", "Can a human call me back about my refund? This is taking forever.")
 KEY = "pk_screenshots"
 VIEWPORT = {"width": 1280, "height": 820}
 TIMEOUT_MS = 300_000
@@ -38,7 +43,7 @@ def ask(page, question: str) -> None:
                            timeout=TIMEOUT_MS)
 
 
-def take(out: Path) -> list[Path]:
+def take(out: Path, readme: Path = README_DIR) -> list[Path]:
     from chatbot.api import create_app
     from chatbot.console.accounts import create_agent
     from chatbot.identity import mint_token
@@ -52,10 +57,10 @@ def take(out: Path) -> list[Path]:
             create_agent(desk.sessions, "demo-agent", password)
             with serving(create_app(desk=desk)) as api:
                 token = mint_token(3, desk.settings.secret_key.get_secret_value())
-                steps = tqdm(total=5, desc="screenshots", unit="shot")
+                steps = tqdm(total=8, desc="screenshots", unit="shot")
 
-                def shot(page, name: str) -> None:
-                    path = out / f"{name}.png"
+                def shot(page, name: str, folder: Path = out) -> None:
+                    path = folder / f"{name}.png"
                     page.screenshot(path=str(path))
                     shots.append(path)
                     steps.update()
@@ -90,8 +95,45 @@ def take(out: Path) -> list[Path]:
                 console.goto(api + "/agent?risk=high")
                 console.locator("tbody tr a").first.click()
                 shot(console, "console-transcript")
+
+                # The inbox: two shoppers ask for a person while an agent's console is open.
+                shoppers = []
+                for customer, message in zip((5, 8), PERSON):
+                    shopper = browser.new_page(viewport=VIEWPORT)
+                    token = mint_token(customer, desk.settings.secret_key.get_secret_value())
+                    shopper.goto(f"{shop}/{write_shop_page(pages, f'person-{customer}.html', api, KEY, token)}")
+                    shopper.click("button.bubble")
+                    shopper.fill("#sd-input", message)
+                    shopper.keyboard.press("Enter")
+                    shopper.locator(".handoff-text").wait_for(timeout=TIMEOUT_MS)
+                    shoppers.append(shopper)
+                console.goto(api + "/agent")
+                console.locator("li[data-handoff]").nth(1).wait_for(timeout=TIMEOUT_MS)
+                shot(console, "inbox-queue", readme)
+                console.locator("li[data-handoff]").first.get_by_role("button", name="Claim").click()
+                console.locator('[data-handoff-state="assigned"]').wait_for(timeout=TIMEOUT_MS)
+                console.fill("#note-text", "Second contact about this refund: be generous.")
+                console.get_by_role("button", name="Add note").click()
+                console.locator('[data-event="note"]').wait_for(timeout=TIMEOUT_MS)
+                console.fill("#reply-text", "Hi, this is Sam from the support team. I'm looking at your order now.")
+                console.get_by_role("button", name="Send reply").click()
+                console.locator('[data-event="agent_reply"]').first.wait_for(timeout=TIMEOUT_MS)
+                shot(console, "inbox-conversation", readme)
+                console.get_by_role("button", name="Resolve").click()
+                console.locator('[data-event="resolved"]').wait_for(timeout=TIMEOUT_MS)
+                for shopper in shoppers:  # the one whose conversation was resolved rates it
+                    stars = shopper.locator(".rating .stars button")
+                    try:
+                        stars.first.wait_for(timeout=15_000)
+                    except PlaywrightTimeout:
+                        continue  # still waiting for a person
+                    stars.nth(4).click()
+                    shopper.locator(".rating .send-rating").click()
+                    shopper.locator(".handoff .rated").wait_for(timeout=TIMEOUT_MS)
+                console.goto(api + "/agent/analytics?days=7")
+                shot(console, "analytics", readme)
                 steps.close()
-                for open_page in (page, chat, console):  # before the server stops under them
+                for open_page in (page, chat, console, *shoppers):  # before the server stops under them
                     open_page.close()
     return shots
 
@@ -99,9 +141,11 @@ def take(out: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.screenshots", description=__doc__)
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="folder for the PNG files")
+    parser.add_argument("--readme-out", type=Path, default=README_DIR, help="folder for the README's inbox shots")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    for path in take(args.out):
+    args.readme_out.mkdir(parents=True, exist_ok=True)
+    for path in take(args.out, args.readme_out):
         print(path)
     return 0
 

@@ -85,11 +85,17 @@ def test_guard_flushes_the_tail_at_the_end():
     ("I think my account was hacked", "account_security"),
     ("someone logged into my account and changed the address", "account_security"),
     ("the courier was really rude to me", "staff_complaint"),
-    ("let me speak to a manager", "staff_complaint"),
+    ("let me speak to a manager", "shopper_asked"),
+    ("I want to talk to a real person please.", "shopper_asked"),
+    ("Can a human call me back about my refund?", "shopper_asked"),
+    ("quiero hablar con una persona", "shopper_asked"),
+    ("Je voudrais parler à un conseiller", "shopper_asked"),
     ("the stove burned my hand, I was injured", "safety"),
     ("How long do I have to return boots?", None),
     ("Can I change the payment method on my order?", None),
     ("What's your password reset page?", None),
+    ("Am I chatting with a real person?", None),  # a question about the desk, which its FAQ answers
+    ("Are you a human being?", None),
 ])
 def test_questions_that_need_a_person(question, reason):
     found = needs_person(question)
