@@ -68,6 +68,10 @@ def demo_customers(app: FastAPI) -> list[tuple[str, int]]:
 def build_ui(app: FastAPI, settings: Settings) -> gr.Blocks:
     """The chat page; the desk is looked up per message, so it may be built after the page."""
 
+    def sign_in_choices() -> gr.Dropdown:
+        choices = demo_customers(app)  # a shop without customers (or orders) has nobody to sign in as
+        return gr.Dropdown(choices=choices, visible=len(choices) > 1)
+
     def respond(message: str, history: list, customer_id: int | None, state: dict, request: gr.Request):
         language = reply_language(message, None, settings.shop_languages).code  # for the page's own words
         try:  # the same limits as the API's chat route, per client address
@@ -119,7 +123,7 @@ def build_ui(app: FastAPI, settings: Settings) -> gr.Blocks:
         gr.Timer(AGENT_POLL_S).tick(partial(agent_replies, app), inputs=[chat.chatbot_state, state],
                                     outputs=[chat.chatbot_value, state], show_progress="hidden")
         if settings.demo_sign_in:
-            demo.load(lambda: gr.Dropdown(choices=demo_customers(app)), outputs=customer)
+            demo.load(sign_in_choices, outputs=customer)
     return demo
 
 
