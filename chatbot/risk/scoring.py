@@ -1,8 +1,11 @@
 """Step 2 of a turn: how likely is this shopper to be lost, from this message and the
 conversation so far.
 
-A message's score is the risk model's probability that it is "at risk" (sentence embedding
-plus lexicon features, chatbot/risk/model.py). The conversation's score follows the
+A message's score is the risk model's probability that it is "at risk" (chatbot/risk/model.py):
+the cheap combination of a head on the sentence embedding with the lexicon, and, only when
+that is unsure, the full combination that adds the served language model's reading of the
+message (chatbot/risk/judge.py, a few hundred milliseconds on a 2-core CPU). Its level
+(medium, high) comes from thresholds chosen on held-out validation messages. The conversation's score follows the
 trajectory: the last turn's score (decayed), this message, and what the store knows
 (a repeated question, replies where the bot could not help, the shopper's own late or lost
 orders, a high-value customer) count as independent pieces of evidence, combined as a
@@ -12,13 +15,16 @@ noisy-or, 1 - prod(1 - evidence). One mild complaint stays low; three failed ans
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from chatbot.risk.lexicon import Lexicon
-from chatbot.risk.model import RiskModel, load_or_train
+from chatbot.llm.loading import ModelUnavailable
+from chatbot.risk.judge import Judge, judge_key
+from chatbot.risk.model import RiskModel, Scored, load_or_train
 from chatbot.risk.signals import (
     HIGH_VALUE,
     ConversationFacts,
@@ -56,41 +62,45 @@ class MessageRisk:
 
 
 class RiskScorer:
-    """The loaded risk model with its lexicon and embedder; cheap to call per message."""
+    """The loaded risk model with its lexicon, embedder and (when the model uses it) the
+    language-model judge; cheap to call per message."""
 
-    def __init__(self, model: RiskModel, lexicon: Lexicon, embedder):
+    def __init__(self, model: RiskModel, lexicon: Lexicon, embedder, judge: Judge | None = None):
         self.model = model
         self.lexicon = lexicon
         self.embedder = embedder
+        self.judge = judge if model.full is not None else None
 
     @classmethod
     def build(cls, settings, embedder) -> RiskScorer:
-        """Load the shop's cue file and the cached model (training it first if missing)."""
+        """Load the shop's cue file and the cached model (training it first if missing), and
+        the judge when the model was trained with it and the model is on this machine."""
         lexicon = Lexicon.load(settings.risk_cues)
-        return cls(load_or_train(settings.model_cache_dir, lexicon, embedder, settings.risk_data), lexicon,
-                   embedder)
+        model = load_or_train(settings.model_cache_dir, lexicon, embedder, settings.risk_data,
+                              judge_key(settings.model))
+        judge = None
+        if model.full is not None:
+            try:
+                judge = Judge.load(settings)
+            except ModelUnavailable as exc:  # the cheap combination alone still scores
+                print(f"risk judge unavailable, scoring without it: {exc}", file=sys.stderr)
+        return cls(model, lexicon, embedder, judge)
 
-    def level(self, score: float) -> str:
-        high = self.lexicon.cues.levels.message_high
-        return (
-            "high"
-            if score >= high
-            else "medium"
-            if score >= self.model.combined.threshold
-            else "low"
-        )
+    def score(self, texts: list[str], embeddings: np.ndarray) -> Scored:
+        """The desk's scores for texts: the cheap combination, the judge where it is unsure."""
+        read = (lambda rows: self.judge.read([texts[i] for i in rows])) if self.judge else None
+        return self.model.score(embeddings, self.lexicon.features(texts), read)
 
     def probabilities(self, texts: list[str], embeddings: np.ndarray) -> np.ndarray:
-        """P(at risk) for each text from the combined model."""
-        x = np.hstack([embeddings, self.lexicon.features(texts)])
-        return self.model.combined.probability(x)
+        """P(at risk) for each text, as the desk scores it."""
+        return self.score(texts, embeddings).probability
 
     def score_message(self, text: str, earlier: list[str] = ()) -> tuple[MessageRisk, bool]:
         """Score one message; also say whether it repeats one of the earlier messages."""
         earlier = list(earlier)[-EARLIER_COMPARED:]
         vectors = self.embedder.embed([text, *earlier])
-        score = float(self.probabilities([text], vectors[:1])[0])
-        level = self.level(score)
+        scored = self.score([text], vectors[:1])
+        score, level = float(scored.probability[0]), scored.levels[0]
         reasons = [r for r in self.lexicon.reasons(text) if not r.startswith("positive:")]
         if level != "low":
             reasons.insert(0, NEGATIVE)
