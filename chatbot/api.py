@@ -460,11 +460,16 @@ def create_app(settings: Settings | None = None, desk: Desk | None = None) -> Fa
         # Notices of new hand-offs (chatbot/notify.py): only when a webhook or an e-mail is set.
         notices = start_notices(app.state.desk.sessions, settings)
         watch_queue(app.state.desk.generator)
-        adapters = None
-        if built_here and hasattr(app.state.desk.generator, "swap_model"):
+        adapters = index_watch = None
+        generator = app.state.desk.generator
+        if built_here and (hasattr(generator, "swap_model") or hasattr(generator, "use_adapter")):
             from chatbot.llm.adapters import AdapterWatch  # follows `python -m finetune use NAME`
 
-            adapters = AdapterWatch(app.state.desk.generator, settings).start()
+            adapters = AdapterWatch(generator, settings).start()
+        if built_here:  # an index another process rebuilt is served here too (chatbot/index_watch.py)
+            from chatbot.index_watch import IndexWatch
+
+            index_watch = IndexWatch(app.state.desk).start()
         shop_sync = None
         if settings.profile.sync is not None:  # the shop's own database, every few minutes
             from knowledge.shop_sync import ShopSync
@@ -480,6 +485,8 @@ def create_app(settings: Settings | None = None, desk: Desk | None = None) -> Fa
             retention.cancel()
         if adapters is not None:
             adapters.close()
+        if index_watch is not None:
+            await run_in_threadpool(index_watch.close)
         if built_here:  # a desk we were given is its owner's to close
             await run_in_threadpool(app.state.desk.close)
 
@@ -506,6 +513,10 @@ def create_app(settings: Settings | None = None, desk: Desk | None = None) -> Fa
                        expose_headers=["Retry-After"])
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes, prefixes=("/",))  # Gradio's too
     app.add_middleware(RequestMetrics)
+    if settings.trusted_proxies:  # the shopper's address from X-Forwarded-For, only via these proxies
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
 
 

@@ -29,7 +29,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--lora", action="append", default=[], help="a GGUF LoRA adapter, applied to every answer")
     parser.add_argument("--alias", default="", help="the model name /v1/models reports")
-    parser.add_argument("--lifetime", type=float, default=3600, help="seconds before it stops itself")
+    parser.add_argument("--lifetime", type=float, default=3600,
+                        help="seconds before it stops itself; 0: never (a service manager runs it)")
     parser.add_argument("--detached", action="store_true",
                         help="keep serving when the starting process exits (evals.stack; --lifetime still holds)")
     args = parser.parse_args()
@@ -60,7 +61,7 @@ def main() -> None:
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append("SIGTERM"))
     signal.signal(signal.SIGINT, lambda *_: stop.append("SIGINT"))
-    deadline = time.monotonic() + args.lifetime
+    deadline = time.monotonic() + args.lifetime if args.lifetime > 0 else float("inf")
     while not stop and time.monotonic() < deadline and (args.detached or os.getppid() == started_by):
         time.sleep(0.5)
     print(f"stopping ({stop[0] if stop else 'lifetime over' if time.monotonic() >= deadline else 'parent gone'})",

@@ -85,12 +85,16 @@ class Settings(BaseSettings):
         "auto", description="auto: bfloat16 on CUDA and on CPUs with native bf16, else float32"
     )
     generator: Literal["local", "openai"] = Field(
-        "local", description="local: this process runs CHATBOT_MODEL; openai: an OpenAI-compatible server (vLLM)"
+        "local",
+        description="local: this process runs CHATBOT_MODEL; openai: an OpenAI-compatible server (vLLM, llama.cpp)",
     )
     openai_base_url: str = Field(
         "http://127.0.0.1:8000/v1", description="the server's /v1 URL when CHATBOT_GENERATOR=openai"
     )
-    openai_model: str = Field("", description="model name the server serves; empty: CHATBOT_MODEL")
+    openai_model: str = Field(
+        "", description="model name to ask the server for; empty: the registry's adapter if the server lists it "
+        "(vLLM --lora-modules), else CHATBOT_MODEL"
+    )
     openai_api_key: SecretStr = Field(SecretStr(""), description="bearer token for the server, if it wants one")
     threads: int = Field(
         0, ge=0, le=256, description="CPU threads for the generation worker, indexing and training; 0: all cores"
@@ -188,6 +192,10 @@ class Settings(BaseSettings):
     )
     rate_limit_per_key: str = Field(
         "600/minute", description="chat requests per publishable widget key, in `limits` notation"
+    )
+    trusted_proxies: str = Field(
+        "", description="reverse proxies (comma-separated addresses or networks, e.g. 10.0.0.0/8) whose "
+        "X-Forwarded-For names the shopper's address for rate limits; empty: the connecting address"
     )
     rate_limit_storage: str = Field(
         "memory://", description="`limits` storage URI; redis://host shares counters across processes"
