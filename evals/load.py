@@ -118,13 +118,15 @@ async def read_stream(response: httpx.Response, turn: Turn, started: float) -> s
     return conversation_id
 
 
-async def chats(base: str | list[str], shoppers: int, turns: int, block: int, progress=None) -> list[Turn]:
-    """`shoppers` concurrent chats of `turns` turns each, dev-set questions in rotation."""
+async def chats(base: str | list[str], shoppers: int, turns: int, block: int, progress=None,
+                offset: int = 0) -> list[Turn]:
+    """`shoppers` concurrent chats of `turns` turns each, dev-set questions in rotation
+    (from `offset` on, so that a second run in the same process asks other questions)."""
     pool = [q["question"] for q in dev_questions()]
     clock = time.perf_counter()
 
     async def one(who: int) -> list[Turn]:
-        questions = [pool[(who * turns + t) % len(pool)] for t in range(turns)]
+        questions = [pool[(offset + who * turns + t) % len(pool)] for t in range(turns)]
         result = await shopper(base, who, block, questions, clock)
         if progress is not None:
             progress.update(len(result))
@@ -233,11 +235,13 @@ def stack_suite(shoppers: int = 50, turns: int = 5, model: str = "smollm2-135m",
         live_delay = stack.agent_sees_message(rig.workers[0], rig.workers[-1], rig.database_url)
         alone = asyncio.run(chats(rig.workers[0], 1, turns, block=9))
         runs = {}
+        # Each run asks other questions in other chats: llama.cpp's prompt cache gains neither.
         for label, bases, block in (("single", rig.workers[:1], 1), ("multi", rig.workers, 2)):
             with tqdm(total=shoppers * turns, desc=f"{shoppers} shoppers, {len(bases)} worker(s)",
                       unit="turn") as progress:
                 started = time.perf_counter()
-                done = asyncio.run(chats(bases, shoppers, turns, block=block, progress=progress))
+                done = asyncio.run(chats(bases, shoppers, turns, block=block, progress=progress,
+                                         offset=(block - 1) * shoppers * turns))
                 runs[label] = (done, time.perf_counter() - started)
         address_burst = asyncio.run(burst(rig.workers, per_address + BURST_EXTRA, None, 20, one_address=True))
         key_left = per_key - sum(1 + t.busy for t in alone + runs["single"][0] + runs["multi"][0])
