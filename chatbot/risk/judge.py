@@ -32,6 +32,7 @@ import copy
 import hashlib
 import re
 import sys
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
@@ -80,6 +81,9 @@ class Judge:
         self._yes = _first_tokens(tokenizer, ("yes", "Yes", " yes", " Yes", "YES"))
         self._no = _first_tokens(tokenizer, ("no", "No", " no", " No", "NO"))
         self._cache: OrderedDict[str, tuple[float, np.ndarray]] = OrderedDict()
+        # Turns are scored from several request threads: one reading at a time keeps the cache
+        # consistent and the two cores busy with one forward pass instead of fighting over them.
+        self._lock = threading.Lock()
 
     @classmethod
     def load(cls, settings) -> Judge:
@@ -94,6 +98,10 @@ class Judge:
 
     def read(self, texts: list[str], *, progress: bool = False) -> Reading:
         """The judge's reading of each text, batched, from the cache where seen before."""
+        with self._lock:
+            return self._read(texts, progress)
+
+    def _read(self, texts: list[str], progress: bool) -> Reading:
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         missing.sort(key=len)  # similar lengths in a batch waste less on padding
         batches = range(0, len(missing), BATCH)

@@ -1,7 +1,9 @@
-"""Build the labeled shopper-message set for churn-risk scoring.
+"""Build the v1 part of the labeled shopper-message set for churn-risk scoring.
 
-    python evals/data/risk/make_messages.py          # writes messages.jsonl next to this file
-    python evals/data/risk/make_messages.py --stats  # also prints label counts
+messages.jsonl is built by build_messages.py, which takes v1 from this file and adds the v2
+lines of written/*.txt; run that. This file alone writes only the v1 part:
+
+    python evals/data/risk/make_messages.py --out /tmp/v1.jsonl [--stats]
 
 Every message starts life as a hand-written base message in one of the labeled
 blocks below. A block fixes the three labels (sentiment, churn_intent, at_risk)
@@ -1501,7 +1503,8 @@ def assign_splits(rows, rng):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=OUT)
+    # Required: the default file now belongs to build_messages.py (v1 and v2 together).
+    parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--stats", action="store_true", help="print label counts")
     args = parser.parse_args()
     rng = random.Random(SEED)
