@@ -115,3 +115,52 @@ def test_the_risk_data_is_valid_and_the_test_split_is_still_the_frozen_one():
     cross = {json.loads(line)["text"] for line in (DATA_DIR / "risk" / "crosscheck.jsonl").open()}
     assert len(rows) >= 4000 and len(cross) >= 300 and not cross & {r["text"] for r in rows}
     assert {text_hash(t) for t in cross}.isdisjoint({text_hash(r["text"]) for r in rows if r["split"] != "test"})
+
+
+SERVED = "qwen2.5-0.5b"
+
+
+@pytest.fixture(scope="module")
+def served_scorer(embedder, tmp_path_factory):
+    """The desk's scorer with the served model as its judge (pulled by `make test`'s setup)."""
+    from chatbot.risk.scoring import RiskScorer
+    from shopcore import catalog
+    from tests.conftest import MODEL_CACHE, make_settings
+
+    if not catalog.is_pulled(catalog.find(SERVED), MODEL_CACHE):
+        pytest.skip(f"{SERVED} is not pulled (python -m chatbot models pull {SERVED})")
+    return RiskScorer.build(make_settings(tmp_path_factory.mktemp("home"), model=SERVED), embedder)
+
+
+def test_the_kept_readings_are_what_the_served_judge_reads_today(served_scorer):
+    """Training reads committed readings; if the model, the prompt or the numerics drifted,
+    the desk would score with a model fitted to numbers its judge no longer gives."""
+    from chatbot.risk.judge import KeptReadings
+
+    assert served_scorer.judge is not None and served_scorer.model.full is not None
+    rows = [r for r in load_messages(RISK_MESSAGES) if r["split"] == "val"][:24]
+    texts = [r["text"] for r in rows]
+    kept = KeptReadings(RISK_MESSAGES.parent, served_scorer.judge.key).get(texts)
+    live = served_scorer.judge.read(texts)
+    np.testing.assert_allclose(live.zero_shot, kept.zero_shot, atol=0.3)
+    cosine = np.sum(live.hidden * kept.hidden, 1) / (
+        np.linalg.norm(live.hidden, axis=1) * np.linalg.norm(kept.hidden, axis=1))
+    assert cosine.min() > 0.98
+
+
+@pytest.mark.parametrize(
+    "text, levels",
+    [
+        # Quiet, factual, and other languages: what the cue lexicon alone missed (issue 34).
+        ("My bag has been at the depot for 12 days and nobody can locate it. How do you lose a bag?",
+         {"medium", "high"}),
+        ("Seit drei Wochen keine Antwort auf meine Reklamation, und das Geld ist auch weg.", {"medium", "high"}),
+        ("Please close my account, I won't be back.", {"high"}),
+        # Loud praise and shouting at a carrier are not a shopper about to leave.
+        ("OMG the jacket is AMAZING!!! BEST PURCHASE EVER 😍", {"low"}),
+        ("Does the Trailhead jacket come in XL?", {"low"}),
+    ],
+)
+def test_the_served_scorer_reads_what_the_words_alone_miss(served_scorer, text, levels):
+    message, _ = served_scorer.score_message(text)
+    assert message.level in levels, (text, message)
