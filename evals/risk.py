@@ -66,11 +66,16 @@ def risk_suite() -> SuiteResult:
     for name, data in sets.items():
         texts = [row["text"] for row in data]
         signals[name] = _signals(scorer, kept, texts, embedder.embed(texts, progress=True))
+        signals[name + " probability"] = signals[name].pop("probabilities")
         labels = np.array([row["at_risk"] for row in data])
         for method, (scores, threshold, _) in signals[name].items():
+            probability = signals[name + " probability"].get(method)
             rows.append({"set": name, "method": method, "messages": len(data),
                          "threshold": round(float(threshold), 3),
-                         **classification_metrics(labels, scores, threshold)})
+                         **classification_metrics(labels, scores, threshold),
+                         # Calibration: mean squared error of the probability (lower is better).
+                         "brier": None if probability is None else
+                         round(float(np.mean((probability - labels) ** 2)), 4)})
     desk = {r["set"]: r for r in rows if r["method"] == "desk"}
     vader = {r["set"]: r for r in rows if r["method"] == "vader"}
     metrics = {key: desk["test"][key] for key in ("precision", "recall", "f1", "roc_auc")}
@@ -79,6 +84,7 @@ def risk_suite() -> SuiteResult:
     for key in ("f1", "roc_auc"):
         metrics[f"vader_{key}"] = vader["test"][key]
         metrics[f"crosscheck_vader_{key}"] = vader["cross-check"][key]
+    metrics["brier"], metrics["crosscheck_brier"] = desk["test"]["brier"], desk["cross-check"]["brier"]
     metrics["judge_share"] = float(np.mean(signals["test"]["desk"][2]))
     metrics["crosscheck_judge_share"] = float(np.mean(signals["cross-check"]["desk"][2]))
     timing = _latency(scorer, [row["text"] for row in sets["test"]][:TIMED])
@@ -127,7 +133,13 @@ def _signals(scorer, kept, texts: list[str], embeddings: np.ndarray) -> dict:
         # keeping each combination's ordering within its own messages.
         out["desk"] = (_as_decided(desk, decided), 0.5, asked)
     else:
+        desk = cheap
         out["desk"] = (cheap, model.cheap.threshold, none)
+    # The scores that are probabilities (VADER's and the zero-shot logit are not), for calibration.
+    out["probabilities"] = {
+        method: scores for method, (scores, _, _) in out.items()
+        if method not in ("vader", "judge zero-shot", "desk")
+    } | {"desk": desk}
     return out
 
 

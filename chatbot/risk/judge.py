@@ -160,7 +160,7 @@ class Judge:
         full_mask = torch.cat([torch.ones(batch, length, dtype=mask.dtype, device=device), mask], 1)
         with torch.inference_mode():
             out = model(input_ids=ids, attention_mask=full_mask, position_ids=positions,
-                        past_key_values=cache, use_cache=True, logits_to_keep=1,
+                        cache=cache, use_cache=True, logits_to_keep=1,
                         output_hidden_states=True)
         logp = torch.log_softmax(out.logits[:, -1].float(), dim=-1)
         zero_shot = torch.logsumexp(logp[:, self._yes], dim=-1) - torch.logsumexp(logp[:, self._no], dim=-1)
