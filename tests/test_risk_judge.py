@@ -164,3 +164,14 @@ def test_the_kept_readings_are_what_the_served_judge_reads_today(served_scorer):
 def test_the_served_scorer_reads_what_the_words_alone_miss(served_scorer, text, levels):
     message, _ = served_scorer.score_message(text)
     assert message.level in levels, (text, message)
+
+
+def test_a_worker_whose_model_runs_elsewhere_never_loads_it(embedder, served_scorer, tmp_path):
+    """CHATBOT_GENERATOR=openai: the LM is served by vLLM, so the worker scores cheaply."""
+    from chatbot.risk.scoring import RiskScorer
+    from tests.conftest import make_settings
+
+    worker = RiskScorer.build(make_settings(tmp_path, model=SERVED, generator="openai"), embedder)
+    assert worker.judge is None and worker.model.key == served_scorer.model.key
+    message, _ = worker.score_message("Please close my account, I won't be back.")
+    assert message.level == "high"

@@ -79,7 +79,10 @@ class RiskScorer:
         model = load_or_train(settings.model_cache_dir, lexicon, embedder, settings.risk_data,
                               judge_key(settings.model))
         judge = None
-        if model.full is not None:
+        # With CHATBOT_GENERATOR=openai the language model runs elsewhere (vLLM) and a worker
+        # must not load it (docs/deploy.md); the judge needs its hidden state, which that
+        # server does not return, so such a worker scores with the cheap combination.
+        if model.full is not None and settings.generator == "local":
             try:
                 judge = Judge.load(settings)
             except ModelUnavailable as exc:  # the cheap combination alone still scores
