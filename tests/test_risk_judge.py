@@ -175,3 +175,16 @@ def test_a_worker_whose_model_runs_elsewhere_never_loads_it(embedder, served_sco
     assert worker.judge is None and worker.model.key == served_scorer.model.key
     message, _ = worker.score_message("Please close my account, I won't be back.")
     assert message.level == "high"
+
+
+def test_the_risk_data_regenerates_byte_for_byte_from_its_written_sources():
+    import importlib.util
+
+    path = DATA_DIR / "risk" / "build_messages.py"
+    spec = importlib.util.spec_from_file_location("build_messages", path)
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    rows = build.build()
+    assert build.as_jsonl(build.message_records(rows)) == RISK_MESSAGES.read_text(encoding="utf-8")
+    assert build.as_jsonl(build.build_crosscheck()) == (DATA_DIR / "risk" / "crosscheck.jsonl").read_text(encoding="utf-8")
+    assert build.test_fingerprint(rows) == (DATA_DIR / "risk" / "test_split.sha256").read_text().strip()

@@ -165,6 +165,20 @@ def build() -> list[dict]:
     return rows
 
 
+def message_records(rows: list[dict]) -> list[dict]:
+    """The rows as messages.jsonl holds them, numbered in their shuffled order."""
+    return [
+        {"id": f"m{i:05d}", "text": row["text"], "sentiment": row["sentiment"],
+         "churn_intent": row["churn_intent"], "at_risk": row["at_risk"], "tags": row["tags"],
+         "split": row["split"], "base": row["base"], "source": row["source"], "lang": row["lang"]}
+        for i, row in enumerate(rows, 1)
+    ]
+
+
+def as_jsonl(records: list[dict]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+
+
 def test_fingerprint(rows: list[dict]) -> str:
     """sha256 over the test split's texts and labels, in text order (ids may change)."""
     lines = sorted(
@@ -202,17 +216,9 @@ def main() -> None:
             "line landed in test, or a test line was edited. Fix the edit, or rerun with --freeze "
             "and say in README.md why the frozen split moved."
         )
-    with MESSAGES.open("w", encoding="utf-8") as out:
-        for i, row in enumerate(rows, 1):
-            record = {"id": f"m{i:05d}", "text": row["text"], "sentiment": row["sentiment"],
-                      "churn_intent": row["churn_intent"], "at_risk": row["at_risk"],
-                      "tags": row["tags"], "split": row["split"], "base": row["base"],
-                      "source": row["source"], "lang": row["lang"]}
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
     cross = build_crosscheck()
-    with CROSSCHECK.open("w", encoding="utf-8") as out:
-        for row in cross:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    MESSAGES.write_text(as_jsonl(message_records(rows)), encoding="utf-8")
+    CROSSCHECK.write_text(as_jsonl(cross), encoding="utf-8")
     print(f"wrote {len(rows)} messages ({len({r['base'] for r in rows})} bases) to {MESSAGES.name}, "
           f"{len(cross)} to {CROSSCHECK.name}; test fingerprint {fingerprint[:16]}")
     if args.stats:
