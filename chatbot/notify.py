@@ -158,7 +158,13 @@ def webhook_body(notice: Notice, settings: Settings) -> bytes:
             "created_at": notice.created_at.isoformat(), "contact_email_left": notice.contact_email_left,
         },
         "console_path": notice.console_path,
+        "console_url": console_url(notice, settings),
     }, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def console_url(notice: Notice, settings: Settings) -> str | None:
+    """Where an agent claims the request: CHATBOT_PUBLIC_URL and the console path (None without it)."""
+    return settings.public_url.rstrip("/") + notice.console_path if settings.public_url else None
 
 
 def send_webhook(notice: Notice, settings: Settings) -> None:
@@ -192,7 +198,7 @@ def email_message(notice: Notice, settings: Settings) -> EmailMessage:
         f"Language:      {notice.language or 'unknown'}\n"
         f"Left an e-mail address: {'yes' if notice.contact_email_left else 'no'}\n"
         f"Conversation:  {notice.conversation_id}\n\n"
-        f"Claim it in the agent console: {notice.console_path}\n"
+        f"Claim it in the agent console: {console_url(notice, settings) or notice.console_path}\n"
     )
     return message
 

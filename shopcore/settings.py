@@ -231,6 +231,11 @@ class Settings(BaseSettings):
     )
 
     # --- Notifications of new hand-offs (chatbot/notify.py): a signed webhook, an e-mail ---
+    public_url: str = Field(
+        "", pattern=r"^(https?://[^\s/?#]+(/[^\s?#]*)?)?$",
+        description="the desk's address as agents open it (https://desk.shop.example), for links in hand-off "
+        "notices; empty: the notices give the console path alone",
+    )
     notify_webhook_url: str = Field(
         "", description="POST a signed JSON notice of each new hand-off to this http(s) URL; empty: no webhook"
     )

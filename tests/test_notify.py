@@ -312,7 +312,7 @@ def email_settings(tmp_path, port, **overrides):
 
 
 def test_an_email_arrives_at_the_local_smtp_server(sessions, tmp_path, smtp_server):
-    settings = email_settings(tmp_path, smtp_server.port)
+    settings = email_settings(tmp_path, smtp_server.port, public_url="https://desk.shop.example/")
     handoff_id = handoff(sessions, reason="payment_dispute")
     started = time.perf_counter()
     assert deliver_due(sessions, settings) == 1
@@ -325,7 +325,7 @@ def test_an_email_arrives_at_the_local_smtp_server(sessions, tmp_path, smtp_serv
     with sessions() as session:
         conversation_id = session.get(HandoffRequest, handoff_id).conversation_id
     text = mail.get_content()
-    assert f"/agent/conversations/{conversation_id}" in text and SHOPPER_EMAIL not in text
+    assert f"https://desk.shop.example/agent/conversations/{conversation_id}" in text and SHOPPER_EMAIL not in text
     [delivery] = deliveries(sessions)
     assert (delivery.channel, delivery.state, delivery.attempts) == ("email", "sent", 1)
 
