@@ -189,6 +189,7 @@ def _notes(scorer, sets, signals, metrics, timing) -> list[str]:
         "The judge's readings are not kept for this model: the desk scores with the cheap "
         "combination alone.",
         "",
+        *_judge_note(sets, signals),
         "## Bars (issue 34)",
         "",
         "| metric | bar | desk | VADER alone |",
@@ -209,6 +210,27 @@ def _notes(scorer, sets, signals, metrics, timing) -> list[str]:
         + "."
     )
     return lines
+
+
+def _judge_note(sets: dict, signals: dict) -> list[str]:
+    """What the zero-shot answer is worth, from this run's numbers."""
+    if "judge zero-shot" not in signals["test"]:
+        return []
+    from sklearn.metrics import roc_auc_score
+
+    auc = {name: roc_auc_score([row["at_risk"] for row in sets[name]], signals[name]["judge zero-shot"][0])
+           for name in ("test", "cross-check")}
+    if min(auc.values()) >= 0.5:
+        return []
+    return [
+        f"The judge's zero-shot yes/no logit ranks messages the wrong way round (ROC-AUC "
+        f"{auc['test']:.2f} test, {auc['cross-check']:.2f} cross-check): the 0.5B Coder model says "
+        "\"yes\" to the question more readily for calm questions than for angry ones. The full "
+        "combination gives it a learned weight like any other input; the model's reading of the "
+        "message is in its hidden state, which the judge head reads (its rows in the table "
+        "above).",
+        "",
+    ]
 
 
 def _by_source(rows: list[dict], signals: dict) -> list[str]:
