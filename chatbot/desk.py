@@ -79,9 +79,11 @@ def build_desk(settings: Settings) -> Desk:
     index = Index.load(settings.index_dir, device=device)
     embedder = Embedder(settings.embedding_model, device=device)
     retriever = Retriever(index, embedder, settings.shop_languages[0])
-    risk = RiskScorer.build(settings, embedder)
     warm_up()  # the language detector's models: the first shopper should not wait for them
     generator = build_generator(settings)
     base_generator = build_base_generator(settings, generator)
+    # The risk judge reads the base model: the one beside an adapter, or the served one without.
+    plain = base_generator or (generator if generator.adapter_version is None else None)
+    risk = RiskScorer.build(settings, embedder, loaded=getattr(plain, "loaded", None))
     sessions = session_factory(make_engine(settings.database_url, settings.database_timeout_s))
     return Desk(settings, sessions, generator, retriever, risk, policy, base_generator, generation)

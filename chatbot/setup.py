@@ -70,7 +70,7 @@ def setup(settings: Settings) -> None:
     calibration = calibrate_handoff(settings, embedder)
     print("calibration: " + "\n             ".join(calibration.lines()))
 
-    scorer = RiskScorer.build(settings, embedder)  # trains and caches the model if missing
+    scorer = RiskScorer.build(settings, embedder, judge=False)  # trains and caches the model if missing
     print(f"risk model: {scorer.model.key} (threshold {scorer.model.combined.threshold:.3f})")
     print(f"offer policy: {len(load_policy(settings.offer_policy).rules)} rules "
           f"from {settings.offer_policy}")

@@ -40,6 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
+from chatbot.llm.batching import TURNS
+
 # Bump when the prompt or the features change: scores kept under another version are ignored.
 PROMPT_VERSION = "1"
 SYSTEM = "You sort messages sent to an online shop's support chat."
@@ -138,7 +140,7 @@ class Judge:
         import torch
 
         ids = self.loaded.tokenizer(self._template[0], return_tensors="pt").input_ids
-        with torch.inference_mode():
+        with TURNS, torch.inference_mode():
             cache = self.loaded.model(input_ids=ids.to(self.loaded.device), use_cache=True).past_key_values
         return ids.shape[1], cache
 
@@ -158,7 +160,8 @@ class Judge:
         # real tokens, so a message is read as it would be alone (up to bf16 rounding).
         positions = (length + mask.cumsum(dim=1) - 1).clamp(min=length)
         full_mask = torch.cat([torch.ones(batch, length, dtype=mask.dtype, device=device), mask], 1)
-        with torch.inference_mode():
+        # The desk's generation workers may share this model: one pass at a time (batching.TURNS).
+        with TURNS, torch.inference_mode():
             out = model(input_ids=ids, attention_mask=full_mask, position_ids=positions,
                         cache=cache, use_cache=True, logits_to_keep=1,
                         output_hidden_states=True)

@@ -72,19 +72,21 @@ class RiskScorer:
         self.judge = judge if model.full is not None else None
 
     @classmethod
-    def build(cls, settings, embedder) -> RiskScorer:
+    def build(cls, settings, embedder, *, loaded=None, judge: bool = True) -> RiskScorer:
         """Load the shop's cue file and the cached model (training it first if missing), and
-        the judge when the model was trained with it and the model is on this machine."""
+        the judge when the model was trained with it and the model is on this machine. The
+        desk passes its own loaded base model (`loaded`), so the judge adds no second copy;
+        `judge=False` (setup) only trains and caches the model."""
         lexicon = Lexicon.load(settings.risk_cues)
         model = load_or_train(settings.model_cache_dir, lexicon, embedder, settings.risk_data,
                               judge_key(settings.model))
-        judge = None
         # With CHATBOT_GENERATOR=openai the language model runs elsewhere (vLLM) and a worker
         # must not load it (docs/deploy.md); the judge needs its hidden state, which that
         # server does not return, so such a worker scores with the cheap combination.
-        if model.full is not None and settings.generator == "local":
+        wanted, judge = judge, None
+        if wanted and model.full is not None and settings.generator == "local":
             try:
-                judge = Judge.load(settings)
+                judge = Judge(loaded, judge_key(settings.model)) if loaded is not None else Judge.load(settings)
             except ModelUnavailable as exc:  # the cheap combination alone still scores
                 print(f"risk judge unavailable, scoring without it: {exc}", file=sys.stderr)
         return cls(model, lexicon, embedder, judge)
