@@ -123,6 +123,45 @@ def test_a_turn_streams_from_llamacpp_through_the_desk_and_the_fact_guard_regene
           f"{stored.tokens_generated} generated, guardrail {done['guardrail']}")
 
 
+def test_a_shopper_leaving_mid_answer_stops_llamacpp_and_the_turn_is_recorded(
+        llamacpp, demo_sessions, retriever, risk_scorer, tmp_path):
+    """Over real HTTP (uvicorn): the shopper's connection closes after the first streamed
+    words; the desk cancels the turn, closes its request to llama.cpp, and llama.cpp stops."""
+    from chatbot.api import create_app
+    from chatbot.desk import Desk
+    from chatbot.llm.generation import build_generator
+    from chatbot.offers.policy import load_policy
+    from evals.live_server import serving
+    from shopcore.store.models import Message
+    from sqlalchemy import select
+
+    settings = make_settings(tmp_path, model=MODEL, generator="openai", openai_base_url=f"{llamacpp}/v1",
+                             max_new_tokens=400)
+    desk = Desk(settings, demo_sessions, build_generator(settings), retriever, risk_scorer,
+                load_policy(settings.offer_policy))
+    before = predicted(llamacpp)
+    with serving(create_app(desk=desk)) as base:
+        with httpx.stream("POST", f"{base}/v1/chat", timeout=300, headers={"Accept": "text/event-stream"},
+                          json={"message": "Explain your whole return policy in detail, step by step."}) as response:
+            for line in response.iter_lines():
+                if line.startswith("event: token"):
+                    break  # the first words arrived: the shopper closes the page
+        deadline = time.monotonic() + 30
+        while True:  # the turn is closed and recorded once the desk noticed
+            with demo_sessions() as session:
+                state = session.scalars(select(Message.state).where(Message.role == "assistant")
+                                        .order_by(Message.id.desc())).first()
+            if state == "cancelled" or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert state == "cancelled"
+        settled = predicted(llamacpp)
+        time.sleep(1.5)
+        assert predicted(llamacpp) == settled, "llama.cpp went on generating after the shopper left"
+    print(f"\n{settled - before} tokens generated of up to 400 before the shopper left and llama.cpp stopped")
+    assert settled - before < 400
+
+
 def test_closing_the_stream_stops_llamacpp_generating(llamacpp, tokenizer):
     generator = OpenAIGenerator(f"{llamacpp}/v1", MODEL, MODEL, tokenizer)
     before = predicted(llamacpp)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -41,6 +41,7 @@ class OpenAIGenerator:
     tokenizer: object
     api_key: str = ""
     adapter_version: str | None = None
+    _refused: set = field(default_factory=set, repr=False)  # names already warned about
 
     @classmethod
     def from_settings(cls, settings) -> OpenAIGenerator:
@@ -85,9 +86,10 @@ class OpenAIGenerator:
         if name is not None:
             names = self.served_names()
             if names is None or name not in names:
-                log.warning("adapter %r is not served by %s (%s); still asking for %r", name, self.base_url,
-                            "unreachable" if names is None else "it serves " + ", ".join(sorted(names)),
-                            self.served_model)
+                (log.debug if name in self._refused else log.warning)(  # once, not every watch round
+                    "adapter %r is not served by %s (%s); still asking for %r", name, self.base_url,
+                    "unreachable" if names is None else "it serves " + ", ".join(sorted(names)), self.served_model)
+                self._refused.add(name)
                 return False
         self.served_model, self.adapter_version = wanted, name
         return True
