@@ -252,7 +252,8 @@ def stack_suite(shoppers: int = 50, turns: int = 5, model: str = "smollm2-135m",
     loaded, wall = runs["multi"]
     single, single_wall = runs["single"]
     config = dict(shoppers=shoppers, turns=turns, model=f"{model} on llama.cpp's server ({workers} API workers)",
-                  max_new_tokens=max_new_tokens, per_address=per_address, per_key=per_key, key_left=key_left)
+                  max_new_tokens=max_new_tokens, per_address=per_address, per_key=per_key, key_left=key_left,
+                  chat_requests=(1 + 2 * shoppers) * turns)
     result = summarize(alone, loaded, wall, address_burst, key_burst, storage, config)
     result.suite = "load_stack"
     result.metrics["shopper_messages"] += len(single)
@@ -318,7 +319,8 @@ def summarize(alone, loaded, wall, address_burst, key_burst, storage, config) ->
         f"{config['shoppers']} shoppers x {config['turns']} turns, each shopper on its own loopback "
         f"address, all on one widget key; one machine, server and clients together.",
         f"- limits: {per_address} chat requests per address per hour, {per_key} per key per hour "
-        f"(the chats use {(1 + config['shoppers']) * config['turns']} of the key's, and their retries more).", "",
+        f"(the chats use {config.get('chat_requests', (1 + config['shoppers']) * config['turns'])} of the key's, "
+        "and their retries more).", "",
         "## Rate limits", "",
         f"- one address sent {len(address_burst)} requests: first 429 at request "
         f"{first_429(address_burst)} (limit {per_address}); statuses {collapse(address_burst)}",
