@@ -8,8 +8,9 @@ The desk talks to it with CHATBOT_GENERATOR=openai CHATBOT_OPENAI_BASE_URL=http:
 It prints `listening on URL` once the model is loaded, and stops itself after --lifetime
 seconds, on SIGTERM/SIGINT, or when the process that started it goes away (a test run or the
 rig that died leaves no server behind). Standalone on purpose: that environment has xllamacpp
-and nothing of the desk. A LoRA given with --lora is applied to every answer (llama.cpp
-serves one model; vLLM serves adapters by name).
+and nothing of the desk. Adapters given with --lora (`python -m finetune export NAME --format
+gguf` writes NAME.gguf) are known by their file's name: the desk turns the one it asks for on
+per request (chatbot/llm/server.py); a client that does not say gets them all applied.
 """
 
 import argparse
@@ -27,7 +28,7 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, default=4, help="answers decoded together (server slots)")
     parser.add_argument("--ctx", type=int, default=8192, help="context for all slots together")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--lora", action="append", default=[], help="a GGUF LoRA adapter, applied to every answer")
+    parser.add_argument("--lora", action="append", default=[], help="a GGUF LoRA adapter NAME.gguf (repeatable)")
     parser.add_argument("--alias", default="", help="the model name /v1/models reports")
     parser.add_argument("--lifetime", type=float, default=3600,
                         help="seconds before it stops itself; 0: never (a service manager runs it)")

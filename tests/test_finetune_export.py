@@ -53,20 +53,14 @@ def test_export_refuses_what_it_cannot_write(settings, tmp_path, capsys):
     assert "not found" in capsys.readouterr().err
 
 
-@pytest.mark.slow
-def test_gguf_lora_on_llamacpp_answers_as_the_adapter_does_in_transformers(settings, tmp_path):
-    import gguf
-
-    from chatbot.llm.loading import load_model
+@pytest.fixture(scope="module")
+def exported_on_llamacpp(tmp_path_factory):
+    """The shipped adapter exported as NAME.gguf, served by llama.cpp beside the base GGUF."""
     from evals import llamacpp_env
     from shopcore import catalog
 
-    out = export(settings, str(SHIPPED), "gguf", tmp_path / "ridgeline.gguf")
-    reader = gguf.GGUFReader(out)
-    fields = {name: reader.fields[name].contents() for name in ("general.type", "adapter.type", "adapter.lora.alpha")}
-    assert fields == {"general.type": "adapter", "adapter.type": "lora", "adapter.lora.alpha": 32.0}
-    assert len(reader.tensors) == 2 * 7 * 24  # A and B for 7 projections in 24 layers
-
+    folder = tmp_path_factory.mktemp("export")
+    out = export(make_settings(folder, model=MODEL), str(SHIPPED), "gguf", folder / f"{SHIPPED.name}.gguf")
     if llamacpp_env.python_path() is None:
         try:
             llamacpp_env.create()
@@ -74,25 +68,73 @@ def test_gguf_lora_on_llamacpp_answers_as_the_adapter_does_in_transformers(setti
             pytest.skip(f"cannot install {llamacpp_env.LLAMA_CPP_REQUIREMENT}: {exc}")
     base_gguf = catalog.joined_file(catalog.find(MODEL), MODEL_CACHE)
     with llamacpp_env.serving(base_gguf, parallel=1, ctx=2048, threads=2, lora=[out]) as url:
-        def ask(scale: float) -> str:  # llama.cpp takes the adapter's scale per request
-            response = httpx.post(f"{url}/v1/chat/completions", timeout=300, json={
-                "messages": MESSAGES, "max_tokens": 40, "temperature": 0, "lora": [{"id": 0, "scale": scale}]})
-            return response.json()["choices"][0]["message"]["content"]
+        yield out, url
 
-        with_adapter, without = ask(1.0), ask(0.0)
 
-    loaded = load_model(settings.model_copy(update={"quantize": "none", "dtype": "float32", "device": "cpu"}),
-                        adapter=SHIPPED)
+@pytest.fixture(scope="module")
+def transformers_answers():
+    """What the adapter answers MESSAGES with in transformers (greedy, float32)."""
+    from chatbot.llm.loading import load_model
+
+    settings = make_settings(Path("/nonexistent"), model=MODEL, quantize="none", dtype="float32", device="cpu")
+    loaded = load_model(settings, adapter=SHIPPED)
     ids = loaded.tokenizer.apply_chat_template(MESSAGES, add_generation_prompt=True, return_tensors="pt",
                                                return_dict=True)
     generated = loaded.model.generate(**ids, max_new_tokens=40, do_sample=False)
-    transformers_answer = loaded.tokenizer.decode(generated[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
-    print(f"\nllama.cpp + GGUF LoRA: {with_adapter!r}\ntransformers + PEFT:   {transformers_answer!r}\n"
+    return {"adapter": loaded.tokenizer.decode(generated[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)}
+
+
+@pytest.mark.slow
+def test_gguf_lora_on_llamacpp_answers_as_the_adapter_does_in_transformers(exported_on_llamacpp,
+                                                                           transformers_answers):
+    import gguf
+
+    out, url = exported_on_llamacpp
+    reader = gguf.GGUFReader(out)
+    fields = {name: reader.fields[name].contents() for name in ("general.type", "adapter.type", "adapter.lora.alpha")}
+    assert fields == {"general.type": "adapter", "adapter.type": "lora", "adapter.lora.alpha": 32.0}
+    assert len(reader.tensors) == 2 * 7 * 24  # A and B for 7 projections in 24 layers
+
+    def ask(scale: float) -> str:  # llama.cpp takes each adapter's scale per request
+        response = httpx.post(f"{url}/v1/chat/completions", timeout=300, json={
+            "messages": MESSAGES, "max_tokens": 40, "temperature": 0, "lora": [{"id": 0, "scale": scale}]})
+        return response.json()["choices"][0]["message"]["content"]
+
+    with_adapter, without = ask(1.0), ask(0.0)
+    print(f"\nllama.cpp + GGUF LoRA: {with_adapter!r}\ntransformers + PEFT:   {transformers_answers['adapter']!r}\n"
           f"llama.cpp base:        {without!r}")
     assert with_adapter != without  # the adapter changes what llama.cpp says ...
     # ... into what the adapter says in transformers (llama.cpp runs the Q4 weights, so only
     # the opening is compared; a wrong layout or scale changes it from the first words)
-    assert with_adapter[:60] == transformers_answer[:60]
+    assert with_adapter[:60] == transformers_answers["adapter"][:60]
+
+
+@pytest.mark.slow
+def test_the_registry_switches_which_adapter_the_desk_asks_llamacpp_for(exported_on_llamacpp,
+                                                                       transformers_answers, tmp_path):
+    """The registry's choice is asked for by name; `finetune use none` switches a running
+    desk back to the base model through the adapter watch, without a restart."""
+    from chatbot.llm import registry
+    from chatbot.llm.adapters import AdapterWatch
+    from chatbot.llm.generation import build_generator
+
+    _, url = exported_on_llamacpp
+    settings = make_settings(tmp_path, model=MODEL, generator="openai", openai_base_url=f"{url}/v1")
+    assert registry.install_shipped(SHIPPED.parent, settings.adapter_dir, MODEL) == [SHIPPED.name]
+    generator = build_generator(settings)
+    assert generator.served_model == generator.adapter_version == SHIPPED.name
+
+    def answer() -> str:
+        return "".join(generator.stream(MESSAGES, max_new_tokens=40))
+
+    assert answer()[:60] == transformers_answers["adapter"][:60]
+    registry.set_active(settings.adapter_dir, "none")
+    assert AdapterWatch(generator, settings).check()
+    assert generator.served_model == MODEL and generator.adapter_version is None
+    assert answer()[:60] != transformers_answers["adapter"][:60]
+    registry.set_active(settings.adapter_dir, SHIPPED.name)
+    assert AdapterWatch(generator, settings).check() and generator.adapter_version == SHIPPED.name
+    assert answer()[:60] == transformers_answers["adapter"][:60]
 
 
 def test_the_cli_names_where_it_wrote(tmp_path, capsys, monkeypatch):

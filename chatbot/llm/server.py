@@ -9,8 +9,9 @@ CHATBOT_MODEL still names the model so the prompt's token budget is measured wit
 tokenizer (only the tokenizer is loaded here). The name the desk asks the server for is
 CHATBOT_OPENAI_MODEL if set, else the adapter the registry chooses (chatbot/llm/registry.py:
 CHATBOT_ADAPTER, `python -m finetune use NAME`, the newest good one) when the server lists
-it in /v1/models (vLLM lists its --lora-modules), else CHATBOT_MODEL; an adapter's name is
-then the answer's adapter version. The adapter watch switches names without a restart.
+it (vLLM lists its --lora-modules in /v1/models; llama.cpp its `--lora NAME.gguf` files,
+which the desk then turns on per request), else CHATBOT_MODEL; an adapter's name is then the
+answer's adapter version. The adapter watch switches names without a restart.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
@@ -42,6 +44,9 @@ class OpenAIGenerator:
     api_key: str = ""
     adapter_version: str | None = None
     _refused: set = field(default_factory=set, repr=False)  # names already warned about
+    # llama.cpp's loaded LoRA adapters, name (file stem) -> id; {} for a server without any
+    # (vLLM); None until asked.
+    _loras: dict[str, int] | None = field(default=None, repr=False)
 
     @classmethod
     def from_settings(cls, settings) -> OpenAIGenerator:
@@ -65,15 +70,33 @@ class OpenAIGenerator:
         return generator
 
     def served_names(self) -> set[str] | None:
-        """The model names the server lists in /v1/models (vLLM: the base model and each
-        --lora-modules name; llama.cpp: its file or alias); None if it cannot be asked now."""
-        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        """The names the server answers to: /v1/models (vLLM: the base model and each
+        --lora-modules name; llama.cpp: its file or alias) and llama.cpp's LoRA adapters by
+        file name (`--lora NAME.gguf`); None if it cannot be asked now."""
         try:
-            response = httpx.get(f"{self.base_url}/models", headers=headers, timeout=CONNECT_TIMEOUT_S)
+            response = httpx.get(f"{self.base_url}/models", headers=self._headers(), timeout=CONNECT_TIMEOUT_S)
             response.raise_for_status()
-            return {m["id"] for m in response.json().get("data", [])}
+            names = {m["id"] for m in response.json().get("data", [])}
         except (httpx.HTTPError, ValueError, KeyError, TypeError):
             return None
+        self._loras = self._lora_adapters()
+        return names | set(self._loras or {})
+
+    def _lora_adapters(self) -> dict[str, int] | None:
+        """llama.cpp's GET /lora-adapters as {file stem: id}; {} where there is no such
+        endpoint (vLLM) or no adapter; None if the server cannot be asked now."""
+        root = self.base_url.removesuffix("/v1")
+        try:
+            response = httpx.get(f"{root}/lora-adapters", headers=self._headers(), timeout=CONNECT_TIMEOUT_S)
+        except httpx.HTTPError:
+            return None
+        try:
+            return {Path(a["path"]).stem: int(a["id"]) for a in response.json()} if response.status_code == 200 else {}
+        except (ValueError, KeyError, TypeError):
+            return {}
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
 
     def use_adapter(self, name: str | None) -> bool:
         """Ask the server for adapter `name` from now on (None: the base model); True if the
@@ -99,7 +122,11 @@ class OpenAIGenerator:
         stats = stats if stats is not None else GenerationStats()
         body = {"model": self.served_model, "messages": messages, "max_tokens": max_new_tokens,
                 "temperature": 0, "stream": True, "stream_options": {"include_usage": True}}
-        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        if self._loras is None:
+            self._loras = self._lora_adapters()
+        if self._loras:  # llama.cpp: the adapter asked for on, every other one off, for this answer
+            body["lora"] = [{"id": i, "scale": float(name == self.adapter_version)} for name, i in self._loras.items()]
+        headers = self._headers()
         timeout = httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
         pieces, usage = 0, False
         try:
