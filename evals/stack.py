@@ -160,11 +160,10 @@ def running(**options) -> Iterator[Stack]:
         down(Path(stack.folder))
 
 
-def agent_sees_message(agent_base: str, shopper_base: str, database_url: str, timeout: float = 120) -> float:
-    """Log an agent into the console of one worker, open its live feed, send a shopper
-    message through another worker; return the seconds until the feed showed it (no reload)."""
+@contextmanager
+def agent_client(base: str, database_url: str, timeout: float = 120) -> Iterator:
+    """An httpx client logged into the agent console of the worker at base, as a new agent."""
     import re
-    import threading
 
     import httpx
 
@@ -175,12 +174,23 @@ def agent_sees_message(agent_base: str, shopper_base: str, database_url: str, ti
     engine = make_engine(database_url)
     create_agent(session_factory(engine), name, password)
     engine.dispose()
-    with httpx.Client(base_url=agent_base, timeout=timeout) as agent:
-        page = agent.get("/agent/login").text
+    with httpx.Client(base_url=base, timeout=timeout) as client:
+        page = client.get("/agent/login").text
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        login = agent.post("/agent/login", data={"username": name, "password": password, "csrf_token": csrf})
+        login = client.post("/agent/login", data={"username": name, "password": password, "csrf_token": csrf})
         if login.status_code != 303:
             raise RuntimeError(f"agent login failed with HTTP {login.status_code}")
+        yield client
+
+
+def agent_sees_message(agent_base: str, shopper_base: str, database_url: str, timeout: float = 120) -> float:
+    """Log an agent into the console of one worker, open its live feed, send a shopper
+    message through another worker; return the seconds until the feed showed it (no reload)."""
+    import threading
+
+    import httpx
+
+    with agent_client(agent_base, database_url, timeout) as agent:
         replies: list = []
         with agent.stream("GET", "/agent/live") as feed:
             if feed.status_code != 200:

@@ -66,6 +66,22 @@ def test_an_agent_on_worker_1_sees_a_message_sent_through_worker_2(rig):
     print(f"\nlive event across processes after {delay:.2f} s")
 
 
+def test_an_agent_logged_in_on_one_worker_is_logged_in_on_the_other(rig):
+    with stack.agent_client(rig.workers[0], rig.database_url) as agent:
+        with httpx.Client(base_url=rig.workers[1], cookies=agent.cookies) as other:
+            assert other.get("/agent").status_code == 200  # the session row is in PostgreSQL
+        cookie = dict(agent.cookies)  # as a stolen copy would be
+        assert agent.post("/agent/logout", data={"csrf_token": csrf(agent)}).status_code == 303
+        with httpx.Client(base_url=rig.workers[1], cookies=cookie) as other:
+            assert other.get("/agent").status_code == 303  # the login ended on every worker at once
+
+
+def csrf(client: httpx.Client) -> str:
+    import re
+
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/agent").text).group(1)
+
+
 def test_a_conversation_goes_on_through_either_worker(rig):
     first = httpx.post(f"{rig.workers[0]}/v1/chat", json={"message": "How long do I have to return an item?"},
                        timeout=300)
