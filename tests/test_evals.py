@@ -150,7 +150,7 @@ def test_risk_data_and_scripted_conversations_are_registered_and_valid():
 
     assert {"risk", "offers"} <= set(SUITES)
     messages = load_messages(RISK_MESSAGES)
-    assert len(messages) >= 1500 and {m["split"] for m in messages} == {"train", "test"}
+    assert len(messages) >= 4000 and {m["split"] for m in messages} == {"train", "val", "test"}
     conversations = load_jsonl(DATA_FILE_OFFERS)
     assert len(conversations) >= 40
     assert all("offer_turn" in c for c in conversations if c["expect_offer"])
