@@ -232,7 +232,7 @@ ConversationId = Annotated[str, PathParam(pattern=CONVERSATION_ID)]
 def handoff_status(desk: Desk, conversation_id: str, customer_id: int | None) -> dict:
     """The shopper's view of the conversation's hand-off (see inbox.shopper_status)."""
     return inbox.shopper_status(desk.sessions, conversation_id, customer_id, hours=desk.settings.profile.hours,
-                                language=desk.settings.shop_languages[0])
+                                default_language=desk.settings.shop_languages[0])
 
 
 async def _shopper_call(function, *args):

@@ -421,10 +421,13 @@ def when_words(opening: datetime | None, now: datetime, hours, language: str) ->
 
 
 def shopper_status(sessions: sessionmaker[Session], conversation_id: str, customer_id: int | None, *,
-                   hours=None, language: str = "en", now: datetime | None = None) -> dict[str, Any]:
+                   hours=None, language: str | None = None, default_language: str = "en",
+                   now: datetime | None = None) -> dict[str, Any]:
     """What the shopper's side shows about a person: whether one was asked for, the expected
     wait or (outside business hours) when someone will answer, whether to offer the
-    e-mail field, and whether the conversation can be rated; all words in their language."""
+    e-mail field, and whether the conversation can be rated; all words in their language:
+    `language` when the caller knows it (the message just written), else the request's, else
+    default_language."""
     now = now or utcnow()
     with sessions() as session:
         _owned(session, conversation_id, customer_id)
@@ -436,7 +439,7 @@ def shopper_status(sessions: sessionmaker[Session], conversation_id: str, custom
         answered = session.scalar(select(func.count(Message.id)).where(
             Message.conversation_id == conversation_id, Message.role.in_(("assistant", "agent")),
             Message.state == "ok"))
-    language = (last.language if last is not None and last.language else None) or language
+    language = language or (last.language if last is not None and last.language else None) or default_language
     status: dict[str, Any] = {"state": row.state if row is not None else (last.state if last else "bot"),
                               "open": row is not None, "contact_left": bool(row is not None and row.contact_email),
                               "ask_contact": False, "text": "", "rated": rated, "language": language,

@@ -253,6 +253,9 @@ def test_the_shopper_hears_the_wait_or_when_someone_will_answer(sessions):
     status = inbox.shopper_status(sessions, spanish, None, hours=HOURS, now=FRIDAY_NIGHT)
     assert "el 7 de diciembre de 2026 a las 07:00" in status["text"]
     assert status["labels"]["email"] == "Su dirección de correo electrónico"
+    # The shopper went on in English: the words follow the message just written, not the request's.
+    english = inbox.shopper_status(sessions, spanish, None, hours=HOURS, now=FRIDAY_NIGHT, language="en")
+    assert "someone will answer on December 7, 2026" in english["text"]
     with pytest.raises(ConversationNotFound):
         inbox.shopper_status(sessions, cid, 42, hours=HOURS)
 
@@ -419,8 +422,9 @@ def test_the_chat_page_words_and_its_e_mail_message(sessions):
     assert inbox.chat_page_contact(sessions, cid, None, "ana@example.com") is None  # nobody asked for
     inbox.request_person(sessions, cid, "shopper_asked", language="fr")
     closed = Hours(timezone="UTC", days={})  # never staffed: when is "as soon as they are back"
-    note = inbox.chat_page_note(sessions, cid, None, hours=closed, language="en")
+    note = inbox.chat_page_note(sessions, cid, None, hours=closed, language="fr")
     assert note.startswith("Notre équipe est absente") and "dès son retour" in note and "message à part" in note
+    assert inbox.chat_page_note(sessions, cid, None, hours=closed, language="en").startswith("Our team is away")
     assert inbox.chat_page_contact(sessions, cid, None, "where is my order?") is None
     assert inbox.chat_page_contact(sessions, cid, None, " ana@example.com ", "fr").startswith("Merci")
     assert inbox.open_request(sessions, cid).has_contact
