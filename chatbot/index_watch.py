@@ -11,10 +11,10 @@ with. Several API workers behind one proxy so answer from the same index within 
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 
 from knowledge.index import CURRENT_FILE
+from shopcore.periodic import Periodic
 
 log = logging.getLogger(__name__)
 WATCH_SECONDS = 5.0  # reading one small file: cheap enough to do often
@@ -28,21 +28,14 @@ def live_generation(folder: Path) -> str | None:
         return None
 
 
-class IndexWatch:
+class IndexWatch(Periodic):
     """A daemon thread that keeps `desk` on its index folder's live generation."""
 
+    thread_name = "index-watch"
+
     def __init__(self, desk, interval: float = WATCH_SECONDS):
-        self.desk, self.interval = desk, interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="index-watch", daemon=True)
-
-    def start(self) -> IndexWatch:
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
+        super().__init__(interval)
+        self.desk = desk
 
     def check(self) -> bool:
         """Serve the live generation if it is not the one served; True if it swapped."""
@@ -53,9 +46,8 @@ class IndexWatch:
         self.desk.load_index()
         return True
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.check()
-            except Exception:  # a half-pruned or broken generation: keep serving, try again
-                log.exception("index not swapped; still serving %s", self.desk.index_generation)
+    def step(self) -> None:
+        try:
+            self.check()
+        except Exception:  # a half-pruned or broken generation: keep serving, try again
+            log.exception("index not swapped; still serving %s", self.desk.index_generation)

@@ -17,7 +17,6 @@ read-only transaction that is rolled back. The served desk runs `ShopSync` in a 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 
 from sqlalchemy import create_engine, text
@@ -28,6 +27,7 @@ from sqlalchemy.pool import NullPool
 
 from knowledge.shop_data import ShopImport, import_batch
 from knowledge.shop_rows import KINDS, Batch, ShopDataError
+from shopcore.periodic import Periodic
 from shopcore.profile import Sync
 
 log = logging.getLogger(__name__)
@@ -86,25 +86,21 @@ def sync_shop(sessions: sessionmaker[Session], sync: Sync, progress: bool = True
     return import_batch(sessions, read_source(sync), progress)
 
 
-class ShopSync:
-    """A daemon thread that syncs now and then every `sync.every_minutes`, logging what it did."""
+class ShopSync(Periodic):
+    """A daemon thread that syncs now and then every `sync.every_minutes`, logging what it did.
+    close() lets a sync under way finish its transaction first (waited for up to 10 s)."""
+
+    thread_name = "shop-sync"
 
     def __init__(self, sessions: sessionmaker[Session], sync: Sync,
                  on_catalog_change: Callable[[], None] | None = None):
         # on_catalog_change: called after a sync that changed products or stock, which the
         # index's product documents show (the served desk re-indexes them).
+        super().__init__(sync.every_minutes * 60, first_now=True)
         self.sessions, self.sync, self.on_catalog_change = sessions, sync, on_catalog_change
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="shop-sync", daemon=True)
 
-    def start(self) -> ShopSync:
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        """Stop; a sync under way finishes its transaction first (waited for up to 10 s)."""
-        self._stop.set()
-        self._thread.join(timeout=10)
+    def step(self) -> None:
+        self.run_once()
 
     def run_once(self) -> ShopImport | None:
         """One sync; a failure is logged (never the password) and the next one tries again."""
@@ -125,7 +121,3 @@ class ShopSync:
                 log.exception("shop sync: re-indexing the changed catalog failed")
         return report
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.run_once()
-            self._stop.wait(self.sync.every_minutes * 60)

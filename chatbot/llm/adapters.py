@@ -11,9 +11,9 @@ swaps models between batches: no answer mixes two adapters and none is dropped.
 from __future__ import annotations
 
 import logging
-import threading
 
 from chatbot.llm.registry import WATCH_SECONDS, AdapterError, Choice, choose
+from shopcore.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -22,21 +22,15 @@ def chosen_adapter(settings) -> Choice:
     return choose(settings.adapter, settings.adapter_dir, settings.model)
 
 
-class AdapterWatch:
+class AdapterWatch(Periodic):
     """A daemon thread that keeps `generator` on the registry's current choice."""
 
+    thread_name = "adapter-watch"
+    join_timeout_s = 5.0
+
     def __init__(self, generator, settings, interval: float = WATCH_SECONDS):
-        self.generator, self.settings, self.interval = generator, settings, interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="adapter-watch", daemon=True)
-
-    def start(self) -> AdapterWatch:
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
+        super().__init__(interval)
+        self.generator, self.settings = generator, settings
 
     def check(self) -> bool:
         """Switch if the choice changed; True if it did."""
@@ -58,9 +52,8 @@ class AdapterWatch:
         self.generator.swap_model(lambda _old: loaded.model, choice.version)
         return True
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.check()
-            except Exception:  # an unreadable adapter must not stop the watch or the service
-                log.exception("adapter switch failed; still serving %s", self.generator.adapter_version)
+    def step(self) -> None:
+        try:
+            self.check()
+        except Exception:  # an unreadable adapter must not stop the watch or the service
+            log.exception("adapter switch failed; still serving %s", self.generator.adapter_version)
