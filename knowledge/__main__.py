@@ -56,26 +56,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load_shop(args, settings) -> int:
-    from shopcore.store.db import make_engine, migrate, session_factory
-    from knowledge.shop_data import ShopDataError, load_shop
+    from knowledge.shop_data import load_shop
 
     folder = args.folder or settings.store_dir
     if folder is None:
         print(f"error: the shop profile {settings.shop} names no `store` folder: pass --from DIR", file=sys.stderr)
         return 1
-    migrate(settings.database_url)
-    try:
-        report = load_shop(session_factory(make_engine(settings.database_url)), folder)
-    except ShopDataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(f"loaded {folder}\n  " + "\n  ".join(report.lines()))
-    return 0
+    return _import_into_store(settings, lambda sessions: load_shop(sessions, folder), f"loaded {folder}")
 
 
 def _sync_shop(settings) -> int:
-    from shopcore.store.db import make_engine, migrate, session_factory
-    from knowledge.shop_data import ShopDataError
     from knowledge.shop_sync import safe_url, sync_shop
 
     sync = settings.profile.sync
@@ -83,13 +73,21 @@ def _sync_shop(settings) -> int:
         print(f"error: the shop profile {settings.shop} has no `sync` section (url and one query per kind; "
               "see docs/shop-data.md)", file=sys.stderr)
         return 1
+    return _import_into_store(settings, lambda sessions: sync_shop(sessions, sync), f"synced from {safe_url(sync.url)}")
+
+
+def _import_into_store(settings, run, done: str) -> int:
+    """Migrate the store, run one import into it, and print what it did (or why nothing was written)."""
+    from knowledge.shop_data import ShopDataError
+    from shopcore.store.db import make_engine, migrate, session_factory
+
     migrate(settings.database_url)
     try:
-        report = sync_shop(session_factory(make_engine(settings.database_url)), sync)
+        report = run(session_factory(make_engine(settings.database_url)))
     except ShopDataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"synced from {safe_url(sync.url)}\n  " + "\n  ".join(report.lines()))
+    print(f"{done}\n  " + "\n  ".join(report.lines()))
     return 0
 
 
