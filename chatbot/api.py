@@ -259,7 +259,7 @@ async def ask_for_person(request: Request, conversation_id: ConversationId, body
     """The shopper asks for a person: a request waits in the console's queue (one at a time)."""
     desk = request.app.state.desk
     customer_id = signed_in(desk, body.customer_token)
-    await _shopper_call(handoff_status, desk, conversation_id, customer_id)  # theirs, or 404
+    await _shopper_call(inbox.check_owner, desk.sessions, conversation_id, customer_id)  # theirs, or 404
     await _shopper_call(partial(inbox.request_person, desk.sessions, conversation_id, "shopper_asked",
                                 actor="shopper"))
     return await _shopper_call(handoff_status, desk, conversation_id, customer_id)
@@ -297,7 +297,7 @@ async def shopper_live(request: Request, conversation_id: ConversationId,
     (never agents' notes), from the database, past the cursor `after` (or Last-Event-ID)."""
     desk = request.app.state.desk
     customer_id = signed_in(desk, customer_token)
-    await _shopper_call(handoff_status, desk, conversation_id, customer_id)  # theirs, or 404 before streaming
+    await _shopper_call(inbox.check_owner, desk.sessions, conversation_id, customer_id)  # 404 before streaming
     cursor = live.Cursor.parse(request.headers.get("last-event-id") or after) or live.Cursor()
     return EventSourceResponse(live.stream(desk.sessions, cursor, conversation_id=conversation_id, shopper=True,
                                            status=partial(handoff_status, desk, conversation_id, customer_id),

@@ -515,6 +515,12 @@ def _conversation(session: Session, conversation_id: str) -> Conversation:
     return conversation
 
 
+def check_owner(sessions: sessionmaker[Session], conversation_id: str, customer_id: int | None) -> None:
+    """Raise ConversationNotFound unless the conversation is this shopper's (None: anonymous)."""
+    with sessions() as session:
+        _owned(session, conversation_id, customer_id)
+
+
 def _owned(session: Session, conversation_id: str, customer_id: int | None) -> Conversation:
     conversation = session.get(Conversation, conversation_id)
     # Someone else's conversation looks exactly like a missing one.
