@@ -2,6 +2,7 @@
 
     python -m evals run --suite conversations
     EVALS_CONVERSATIONS_LIMIT=16 python -m evals run --suite conversations   # a quick run
+    EVALS_CONVERSATIONS_KINDS=language_es,language_de python -m evals run --suite conversations
 
 Each scripted conversation of evals/data/conversations/conversations.jsonl (follow-ups,
 corrections, typos, Spanish, German and French, order mix-ups, off-topic questions, anger
@@ -47,6 +48,7 @@ from evals.suite import DATA_DIR, SuiteResult, load_jsonl
 
 DATA_FILE = DATA_DIR / "conversations" / "conversations.jsonl"
 LIMIT_VARIABLE = "EVALS_CONVERSATIONS_LIMIT"  # the first N conversations, taken round-robin by kind
+KINDS_VARIABLE = "EVALS_CONVERSATIONS_KINDS"  # only these kinds (comma-separated)
 KINDS = ("follow_up", "correction", "typo", "language_es", "language_de", "language_fr", "order_mixup",
          "off_topic", "angry_then_calm", "probe")
 CONCURRENCY = 8  # conversations in flight at once: the generator batches their turns
@@ -65,6 +67,15 @@ NOT_FOUND_CUES = re.compile(
 
 
 # ---- playing ---------------------------------------------------------------------------
+
+def of_kinds(conversations: list[dict], kinds: str) -> list[dict]:
+    """The conversations of the comma-separated kinds (all when empty)."""
+    wanted = {k.strip() for k in kinds.split(",") if k.strip()}
+    unknown = wanted - set(KINDS) - {c["kind"] for c in conversations}
+    if unknown:
+        raise ValueError(f"{KINDS_VARIABLE} names unknown kinds {sorted(unknown)}; the kinds are {', '.join(KINDS)}")
+    return [c for c in conversations if not wanted or c["kind"] in wanted]
+
 
 def limited(conversations: list[dict], limit: str) -> list[dict]:
     """The first `limit` conversations taken round-robin over the kinds (all when empty),
@@ -375,12 +386,12 @@ def conversations_suite() -> SuiteResult:
     """Multi-turn conversations: follow-ups, corrections, typos, languages, order mix-ups, probes."""
     from evals.scratch_desk import scratch_desk
 
-    limit = os.environ.get(LIMIT_VARIABLE, "")
-    conversations = limited(load_jsonl(DATA_FILE), limit)
+    limit, kinds = os.environ.get(LIMIT_VARIABLE, ""), os.environ.get(KINDS_VARIABLE, "")
+    conversations = limited(of_kinds(load_jsonl(DATA_FILE), kinds), limit)
     with tempfile.TemporaryDirectory() as home, scratch_desk(Path(home)) as desk:
         settings, generator = desk.settings, desk.generator
         rows, wall_s = play_all(conversations, desk)
-        judge = Judge.for_shop(settings.shop_name, settings.shop_tone, settings.demo_store_dir)
+        judge = Judge.for_shop(settings.shop_name, settings.shop_tone, settings.store_dir)
     rows = [judge(row) for row in rows]
     metrics = score(rows, wall_s)
     table = by_kind(rows)
@@ -388,7 +399,9 @@ def conversations_suite() -> SuiteResult:
                 "handoff_accuracy", "order_not_found_accuracy", "language_match"}
     notes = [f"Model `{generator.model_id}`, adapter `{generator.adapter_version or 'none'}`, "
              f"{len(conversations)} conversations, {len(rows)} turns, {CONCURRENCY} conversations at a time, "
-             f"{wall_s:.0f} s in all" + (f" ({LIMIT_VARIABLE}={limit.strip()})." if limit.strip() else "."), "",
+             f"{wall_s:.0f} s in all" + "".join(f" ({v}={x.strip()})" for v, x in ((LIMIT_VARIABLE, limit),
+                                                                                  (KINDS_VARIABLE, kinds)) if x.strip())
+             + ".", "",
              "Key facts: any one of the turn's facts in the reply. Hand-off: the guardrail's hand-off, the "
              "hand-off reply or the model's own refusal, or a person taking over. Order not found: the "
              "guardrail's order_not_found, or none of the other order's details and a reply saying it "
