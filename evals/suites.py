@@ -8,6 +8,7 @@ from evals.latency import latency_suite
 from evals.load import load_suite, stack_suite
 from evals.offers import offers_suite
 from evals.onboarding import onboarding_suite
+from evals.relevance import relevance_suite
 from evals.resilience import resilience_suite
 from evals.retrieval import retrieval_suite
 from evals.retrieval_bench import retrieval_bench_suite
@@ -16,6 +17,7 @@ from evals.second_shop import second_shop_suite
 
 SUITES = {
     "retrieval": retrieval_suite,
+    "relevance": relevance_suite,  # the relevance weights, refitted on one shop, checked on another
     "answers": answers_suite,
     "latency": latency_suite,
     "retrieval_bench": retrieval_bench_suite,

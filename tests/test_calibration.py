@@ -31,3 +31,13 @@ def test_settings_take_the_calibrated_threshold_unless_a_variable_sets_one(tmp_p
     assert load_settings(home=tmp_path).coverage_threshold == 0.41
     monkeypatch.setenv("CHATBOT_COVERAGE_THRESHOLD", "0.6")
     assert load_settings(home=tmp_path).coverage_threshold == 0.6
+
+
+def test_the_default_stays_unless_another_threshold_is_better_by_more_than_chance():
+    # One unanswerable question of 40 answered either way; 3 more of 100 answerable ones kept at 0.45.
+    answerable = [0.9] * 90 + [0.47] * 3 + [0.1] * 7
+    unanswerable = [0.1] * 39 + [0.6]
+    assert choose_threshold(answerable, unanswerable) == 0.5
+    # Twenty more kept: that is no chance.
+    answerable = [0.9] * 70 + [0.47] * 23 + [0.1] * 7
+    assert choose_threshold(answerable, unanswerable) < 0.5
