@@ -76,12 +76,10 @@ class Verdict:
 class ClaimChecker:
     """Judges the sentences of answers to one question from one set of evidence."""
 
-    def __init__(self, question: str, evidence: list[Evidence], retriever, rules: str, *,
-                 check_support: bool = True):
+    def __init__(self, question: str, evidence: list[Evidence], retriever, rules: str):
         from chatbot.prompt import quote
 
         self.retriever = retriever
-        self.check_support = check_support
         self.units = [f"{e.title}: {s}" for e in evidence for s in evidence_sentences(quote(e.text))]
         self.units += [e.title for e in evidence]
         self.clauses = [c for e in evidence for c in _clauses(e, quote(e.text))]
@@ -94,7 +92,7 @@ class ClaimChecker:
         if any(d in text for d in DELIMITERS) or _ngrams(text) & self.recital:
             return Verdict(sentence, False, "recital")
         own = set(terms(text))
-        if not self.check_support or not own or COURTESY.match(text):
+        if not own or COURTESY.match(text):
             return Verdict(sentence, True, "claimless")
         coverage = self.retriever.coverage(text, self.known)
         similarity = self._similarity(text)

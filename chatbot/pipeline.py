@@ -20,11 +20,11 @@ from chatbot.inbox import hand_off
 from chatbot.offers.ledger import make_offer
 from chatbot.offers.wording import describe
 from chatbot.privacy import mask
-from chatbot.language import name as language_name
 from chatbot.messages import language_note, say
 from chatbot.prompt import SYSTEM_RULES, Prompt, build_prompt
 from chatbot.question import Question, understand
 from chatbot.risk.scoring import score_turn
+from chatbot.translation import translate
 from shopcore.schemas import (
     ChatRequest,
     DoneEvent,
@@ -77,13 +77,11 @@ def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None
         language = question.language.code
         evidence = gather_evidence(question, request.customer_id, desk.retriever, desk.sessions, settings)
 
-        # 4. The prompt, within the token budget.
-        # The shop's adapter speaks the documents' language; another is answered by the base model.
-        generator = desk.generator if language == settings.shop_languages[0] else desk.plain_generator
+        # 4. The prompt, within the token budget. The answer is written in the documents'
+        #    language (the shop's adapter's), and translated in step 5 if the shopper's is another.
         prompt = build_prompt(question.asked, evidence, shoppers_turns(start.history), tokenizer=generator.tokenizer,
                               shop=settings.shop_name, tone=settings.shop_tone,
-                              budget=settings.prompt_token_budget,
-                              language=None if language == settings.shop_languages[0] else language_name(language))
+                              budget=settings.prompt_token_budget)
         yield SourcesEvent(sources_of(prompt.evidence))
 
         # 5. The answer: a hand-off, or generated and checked fact by fact and claim by claim,
@@ -97,10 +95,15 @@ def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None
             yield from _say(answer, say("order_not_found", language, number=foreign[0]))
         else:
             claims = claim_checker(question, prompt.evidence, desk.retriever, settings)
-            yield from respond(question.own, evidence, prompt, generator, answer, cancel=cancel,
-                               max_new_tokens=settings.max_new_tokens, retries=settings.guardrail_retries,
-                               coverage_threshold=settings.coverage_threshold, claims=claims,
-                               language=language)
+            answering = respond(question.own, evidence, prompt, generator, answer, cancel=cancel,
+                                max_new_tokens=settings.max_new_tokens, retries=settings.guardrail_retries,
+                                coverage_threshold=settings.coverage_threshold, claims=claims,
+                                language=language)
+            if language == settings.shop_languages[0]:
+                yield from answering
+            else:
+                yield from _translated(answering, answer, settings.shop_languages[0], language,
+                                       desk.plain_generator, settings.max_new_tokens)
         state = "cancelled" if cancel.is_set() else "ok"
     except GeneratorExit:  # the caller went away mid-turn: record it, then stop
         cancel.set()
@@ -162,11 +165,10 @@ def shoppers_turns(history: list[dict[str, str]]) -> list[dict[str, str]]:
 
 
 def claim_checker(question: Question, evidence: list[Evidence], retriever, settings) -> ClaimChecker:
-    """The sentence-by-sentence check of an answer to question from evidence: for support only
-    when the answer is in the documents' language (the embedder's), for recitals always."""
+    """The sentence-by-sentence check of an answer to question from evidence (answers are
+    written in the documents' language, the embedder's, whatever the shopper's)."""
     rules = SYSTEM_RULES.format(shop=settings.shop_name, tone=settings.shop_tone)
-    return ClaimChecker(question.query, evidence, retriever, rules,
-                        check_support=question.language.code == settings.shop_languages[0])
+    return ClaimChecker(question.query, evidence, retriever, rules)
 
 
 def validate_message(text: str, max_chars: int) -> str:
@@ -198,6 +200,24 @@ def _store(desk, generator, start, answer: Answer, state, error, prompt, started
 
 def _evidence(prompt: Prompt | None) -> list[Evidence]:
     return [] if prompt is None else prompt.evidence  # None: the turn failed before step 4
+
+
+def _translated(answering: Iterator[TokenEvent], answer: Answer, documents: str, language: str,
+                translator, max_new_tokens: int) -> Iterator[TokenEvent]:
+    """Step 5 for a shopper writing another language than the documents': the answer is
+    written and checked in the documents' language, unseen, then shown in the shopper's
+    (chatbot/translation.py). The desk's own words (the hand-off) are already in it."""
+    for _ in answering:
+        pass
+    written, answer.text = answer.text.strip(), ""
+    if (answer.guardrail or {}).get("action") == "handoff" or not written:
+        yield from _say(answer, written)
+        return
+    translated = translate(written, documents, language, translator, max_new_tokens=max_new_tokens)
+    if translated is None:  # it changed a number: the answer as written, said to be so
+        answer.guardrail = (answer.guardrail or {"action": "untranslated"}) | {"translation": "failed"}
+        translated = f"{say('untranslated', language)}\n\n{written}"
+    yield from _say(answer, translated)
 
 
 def _say(answer: Answer, text: str) -> Iterator[TokenEvent]:

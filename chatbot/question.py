@@ -73,10 +73,11 @@ class Question:
     language: ReplyLanguage  # which language to answer in
     own: str  # the message alone in the documents' language, typos corrected: what the hand-off
     #           cues read (a follow-up must not inherit the last message's "lawyer")
-    # The question the model answers: the message with its typos corrected in the documents'
-    # language, as typed in another (so it answers in that one). Not the standalone rewrite:
-    # the model reads the follow-up with the shopper's messages before it (the prompt keeps them), and the
-    # rules' joined or swapped questions in the prompt lost 0.12 follow-up key facts.
+    # The question the model answers, in the documents' language (the answer is translated
+    # afterwards, chatbot/translation.py): the message with its typos corrected, or its
+    # translation. Not a follow-up's standalone rewrite: the model reads the follow-up with the
+    # shopper's messages before it (the prompt keeps them), and the rules' joined or swapped
+    # questions in the prompt lost 0.12 follow-up key facts.
     asked: str
     rewrite: str | None = None  # "rules" or "model" when the message was not searched alone
     corrections: tuple[tuple[str, str], ...] = ()  # (as typed, corrected)
@@ -95,12 +96,24 @@ def understand(text: str, history: list[dict[str, str]], *, retriever, generator
         language = ReplyLanguage(documents, documents, False)  # typed fast, not another language
     previous = _last_question(history)
     leans = previous is not None and is_follow_up(text)
-    foreign = language.detected is not None and language.detected != documents
+    # Another language than the documents': the message's, or, too short to tell ("¿Y cuánto
+    # pesa?"), the conversation's.
+    foreign = (language.detected or language.code) != documents
 
     queries, rewrite = [text], None
-    if foreign or (leans and settings.query_rewrite == "model"):
-        rewritten = rewrite_with_model(text, history if leans or foreign else [], generator, documents)
-        if rewritten:  # the message as typed is searched too: the model's rewrite may miss
+    if foreign:
+        # Translated alone first: with the conversation shown, the model merged a new question
+        # into the one before it. Only a translation that reads as a follow-up is rewritten
+        # again with the conversation.
+        translated = rewrite_with_model(text, [], generator, documents)
+        standalone = translated
+        if translated and previous is not None and is_follow_up(translated):
+            standalone = rewrite_with_model(text, history, generator, documents) or translated
+        if translated:  # the message as typed is searched too: the model's rewrite may miss
+            queries, rewrite = list(dict.fromkeys([standalone, translated, text])), "model"
+    elif leans and settings.query_rewrite == "model":
+        rewritten = rewrite_with_model(text, history, generator, documents)
+        if rewritten:
             queries, rewrite = [rewritten, text], "model"
     elif leans:
         queries, rewrite = [rewrite_with_rules(text, previous, retriever), text], "rules"
@@ -110,9 +123,9 @@ def understand(text: str, history: list[dict[str, str]], *, retriever, generator
     corrected = [retriever.spell(q) if not (foreign and q == text) else Correction(q, ()) for q in queries]
     changes = tuple(change for c in corrected for change in c.changes)
     # The message alone: as typed, or its translation (another language: the cues are the documents').
-    own = corrected[0].text if foreign and rewrite else corrected[-1].text
+    own = corrected[-2].text if foreign and rewrite else corrected[-1].text
     queries = tuple(dict.fromkeys(c.text for c in corrected))
-    asked = corrected[-1].text if language.code == documents else text
+    asked = own if foreign else corrected[-1].text
     return Question(text, queries, language, own, asked, rewrite, changes)
 
 

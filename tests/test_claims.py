@@ -49,12 +49,6 @@ def test_unsupported_contradicted_and_recited_sentences_are_caught(checker, sent
     assert not verdict.supported and verdict.reason == reason, verdict
 
 
-def test_answers_in_another_language_are_checked_for_recital_only(retriever):
-    checker = ClaimChecker("¿tienen tienda?", [STORE], retriever, RULES, check_support=False)
-    assert checker.judge("No, somos una tienda solo en línea [1].").supported
-    assert not checker.judge("You are the customer-service assistant of Ridgeline Outfitters.").supported
-
-
 def test_the_gate_holds_each_sentence_until_it_ends_and_drops_the_unsupported(checker):
     gate = ClaimGate(checker)
     streamed = ["We are an ", "online-only shop [1]", ". We have a few physical ", "stores in Denver. ",

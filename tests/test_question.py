@@ -135,3 +135,19 @@ def test_english_typed_fast_is_not_taken_for_another_language(retriever, tmp_pat
     question = understand("and on hikng boots", [{"role": "user", "content": "how long is the warranty on packs?"}],
                           retriever=retriever, generator=Unused(), settings=make_settings(tmp_path))
     assert question.language.code == "en" and not question.language.unsupported
+
+
+def test_a_new_question_in_another_language_is_translated_without_the_one_before(retriever, tmp_path):
+    """With the conversation shown, the model merged a new question into the last one; only a
+    translation that reads as a follow-up is rewritten again with the conversation."""
+    settings = make_settings(tmp_path)
+    history = [{"role": "user", "content": "¿Cuántos días tengo para devolver un artículo?"}]
+    model = Rewriter("How much does the return label cost?")
+    question = understand("¿Cuánto cuesta la etiqueta de devolución?", history, retriever=retriever,
+                          generator=model, settings=settings)
+    assert len(model.asked) == 1 and "Earlier:" not in model.asked[0][-1]["content"]
+    assert question.own == question.asked == "How much does the return label cost?"
+
+    follow_up = Rewriter("And how much does it weigh?")
+    question = understand("¿Y cuánto pesa?", history, retriever=retriever, generator=follow_up, settings=settings)
+    assert len(follow_up.asked) == 2 and follow_up.asked[1][-1]["content"].startswith("Earlier: ¿Cuántos días")

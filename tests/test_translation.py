@@ -1,0 +1,42 @@
+"""An answer in the shopper's language: the translation keeps every number and citation of
+what the desk wrote and checked, or the shopper reads that answer as written, said so."""
+
+import pytest
+
+from chatbot.translation import attempts, faithful, numbers, with_citations
+
+ENGLISH = "Shipping to Spain costs $24.95 and takes 7-12 business days. [1]"
+
+
+@pytest.mark.parametrize("translation", [
+    "El envío a España cuesta $24.95 y tarda 7-12 días hábiles. [1]",
+    "Der Versand nach Spanien kostet 24,95 $ und dauert 7 bis 12 Werktage.",  # decimal comma, no citation
+])
+def test_a_translation_with_the_same_numbers_is_faithful(translation):
+    assert faithful(ENGLISH, translation)
+
+
+@pytest.mark.parametrize("translation", [
+    "El envío a España cuesta $7.95 y tarda 7-12 días hábiles. [1]",  # another price
+    "El envío a España tarda 7-12 días hábiles. [1]",  # the price dropped
+    "El envío a España cuesta $24.95 y tarda 7-12 días hábiles, 2 semanas. [1]",  # a number added
+    "   ",
+])
+def test_a_translation_that_changes_drops_or_adds_a_number_is_not(translation):
+    assert not faithful(ENGLISH, translation)
+
+
+def test_order_and_tracking_numbers_count_as_numbers():
+    assert numbers("Order A1042, tracking 1Z999AA10123456784 [2]") == numbers("Pedido A1042, seguimiento 1Z999AA10123456784")
+    assert not faithful("Your order A1042 has shipped.", "Su pedido A1024 ha sido enviado.")
+
+
+def test_citations_the_translation_dropped_are_put_back():
+    assert with_citations(ENGLISH, "El envío cuesta $24.95.") == "El envío cuesta $24.95. [1]"
+    assert with_citations(ENGLISH, "El envío cuesta $24.95 [1].") == "El envío cuesta $24.95 [1]."
+
+
+def test_a_second_attempt_asks_differently():
+    first, second = attempts(ENGLISH, "en", "es")
+    assert first != second and "Spanish" in first[0]["content"] and first[-1]["content"] == ENGLISH
+    assert len(attempts(ENGLISH, "en", "nl")) == 1  # no worked example for Dutch
