@@ -40,11 +40,13 @@ NAMED = 1.0  # relevance of a record the question names (order number, SKU)
 
 # What a question asks for -> the fact kinds (chatbot/facts.py) of a sentence that answers it.
 ASKS_FOR = [
-    (re.compile(r"\b(?:how much|cost|costs|price|pay|fee|charge[ds]?|refunded|get back)\b", re.IGNORECASE),
+    # "how much" asks for money, unless for a weight or a volume ("how much does it weigh?").
+    (re.compile(r"\b(?:how much(?![^?.!]*\b(?:weigh|weighs|weight|hold|holds|fit|fits)\b)|cost|costs|price|pay|fee|"
+                r"charge[ds]?|refunded|get back)\b", re.IGNORECASE),
      {"price", "percent"}),
     (re.compile(r"\b(?:how long|when|what time|how soon|how fast|by what date|what day)\b", re.IGNORECASE),
      {"date", "time", "number"}),
-    (re.compile(r"\b(?:how many|how tall|how big|how heavy|weigh|weight|capacity)\b", re.IGNORECASE),
+    (re.compile(r"\b(?:how many|how tall|how big|how heavy|weigh|weighs|weight|capacity|holds|fits)\b", re.IGNORECASE),
      {"number"}),
 ]
 

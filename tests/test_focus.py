@@ -26,7 +26,7 @@ def test_sentences_of_prose_lists_tables_and_records(text, expected):
 @pytest.mark.parametrize("question, kinds", [
     ("How much is standard shipping?", {"price", "percent"}),
     ("how long does expedited shipping take", {"date", "time", "number"}),
-    ("How much does RO-FLC-0010 weigh?", {"price", "percent", "number"}),
+    ("How much does RO-FLC-0010 weigh?", {"number"}),  # a weight, not money
     ("Can I return worn boots?", set()),
 ])
 def test_the_kind_of_fact_a_question_asks_for(question, kinds):
@@ -74,3 +74,11 @@ def test_sentence_vectors_are_the_embedders_and_the_cache_is_bounded(retriever, 
     assert abs(rows - retriever.embedder.embed(texts)).max() < 1e-5
     retriever.text_vectors(["a", "b", "c", "d"])
     assert len(retriever._vectors) == 3 and "Shipping: $7.95." not in retriever._vectors
+
+
+@pytest.mark.parametrize("question, kinds", [
+    ("How much food fits in the bear canister?", {"number"}),
+    ("how much is the Firefly Stove Kit", {"price", "percent"}),
+])
+def test_how_much_asks_for_money_unless_for_a_weight_or_a_volume(question, kinds):
+    assert asks_for(question) == kinds
