@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from chatbot.language import ReplyLanguage, reply_language
 from knowledge.keyword import terms
+from knowledge.retrieval import OWNER
 from knowledge.spelling import Correction
 
 # Openings that put a new subject in the previous question's place ("and for shoes?",
@@ -38,6 +39,8 @@ MORE_OPENING = (r"(?:but|so|what if|is (?:it|that|this|there)|are (?:they|those|
                 r"do (?:they|those|these)|can (?:it|they|i do that)|will (?:it|they)|would (?:it|that))")
 SWAP = re.compile(rf"^\s*{SWAP_OPENING}\b", re.IGNORECASE)
 FOLLOW_UP = re.compile(rf"^\s*(?:{SWAP_OPENING}|{MORE_OPENING})\b", re.IGNORECASE)
+# A word that stands for a product named before ("does it come in XL?").
+_ITEM = re.compile(r"\b(?:it|they|them)\b", re.IGNORECASE)
 # Words that point back at something named before.
 POINTERS = re.compile(r"\b(?:it|its|that|this|they|them|those|these|one|ones|there|same)\b", re.IGNORECASE)
 # What may stand before the new subject of a follow-up: "and for shoes", "what about in XL".
@@ -91,7 +94,8 @@ class Question:
 def understand(text: str, history: list[dict[str, str]], *, retriever, generator, settings) -> Question:
     """The queries for text in its conversation, and the language to answer in."""
     documents = settings.shop_languages[0]
-    language = reply_language(text, _previous_language(history, settings), settings.shop_languages)
+    language = reply_language(_unnamed(text, retriever), _previous_language(history, settings, retriever),
+                              settings.shop_languages)
     if language.detected not in (None, documents) and _reads_as(text, documents, language.detected, retriever):
         language = ReplyLanguage(documents, documents, False)  # typed fast, not another language
     previous = _last_question(history)
@@ -146,7 +150,13 @@ def rewrite_with_rules(text: str, previous: str, retriever) -> str:
     the Trailhead rain jacket?" swaps "rain jacket"): the embedding finds which words it
     replaces, and swaps only when one is like it (SWAP_SIMILARITY). Otherwise, and for a
     follow-up that adds rather than swaps ("does it come in black?"), it is joined to the
-    previous question."""
+    previous question. A follow-up about a product the previous question named puts the
+    product in its pointer's place ("how much does the Nimbus vest weigh?"), or asks for the
+    field it names of it ("and the weight?": "the weight of the Nimbus vest")."""
+    product = retriever.product_named(previous)
+    if product is not None and _ITEM.search(text) and retriever.product_named(text) is None:
+        # "how much does it weigh?" after "How much is the Nimbus vest?": the product it points at.
+        return _ITEM.sub(f"the {product}", text, count=1)
     if _CORRECTION_TAIL.search(text) and not SWAP.match(text):  # "oops, the 30 liter one I mean"
         text = "I mean " + _CORRECTION_TAIL.sub("", _CORRECTION_LEAD.sub("", text))
     opening = SWAP.match(text)
@@ -159,6 +169,9 @@ def rewrite_with_rules(text: str, previous: str, retriever) -> str:
     like = vectors[:-1] @ vectors[-1]
     best = int(like.argmax())
     if like[best] < SWAP_SIMILARITY:
+        # "and the weight?" after "How much is the Nimbus vest?": that field of the product.
+        if product is not None and set(terms(retriever.spell(subject).text)) & _field_terms(product, retriever):
+            return f"the {subject} of the {product}"
         return f"{previous} {text}"
     first = last = best  # the span: neighbours just as like the subject ("rain jacket")
     while first > 0 and like[first - 1] >= SWAP_SIMILARITY:
@@ -166,6 +179,14 @@ def rewrite_with_rules(text: str, previous: str, retriever) -> str:
     while last + 1 < len(words) and like[last + 1] >= SWAP_SIMILARITY:
         last += 1
     return previous[:words[first].start()] + subject + previous[words[last].end():]
+
+
+def _field_terms(product: str, retriever) -> set[str]:
+    """The terms of the field names of the product's record ("weight", "materi", "price")."""
+    from knowledge.phrasing import record_fields
+
+    return {t for c in retriever.index.chunks if c.title == product
+            for name, _ in record_fields(c.text) for t in terms(name)}
 
 
 def rewrite_with_model(text: str, history: list[dict[str, str]], generator, language: str) -> str | None:
@@ -215,13 +236,24 @@ def _reads_as(text: str, language: str, detected: str, retriever) -> bool:
     return ours >= READS_AS_SHARE and ours > share(text, detected)
 
 
-def _previous_language(history: list[dict[str, str]], settings) -> str | None:
+def _unnamed(text: str, retriever, most: int = 3) -> str:
+    """text without the shop's product names, which are in no language ("How much is the
+    Men's Thermograd Synthetic Crew?" read as German)."""
+    for _ in range(most):
+        product = retriever.product_named(text)
+        if product is None:
+            break
+        text = re.sub(re.escape(OWNER.sub("", product)), " ", text, flags=re.IGNORECASE)  # the name, "Men's" aside
+    return text
+
+
+def _previous_language(history: list[dict[str, str]], settings, retriever) -> str | None:
     """The language the shopper last wrote in clearly enough to tell, if any."""
     from chatbot.language import detect
 
     for message in reversed(history):
         if message["role"] == "user":
-            code = detect(message["content"])
+            code = detect(_unnamed(message["content"], retriever))
             if code is not None:
                 return code if code in settings.shop_languages else None
     return None

@@ -19,6 +19,7 @@ common words outrank one that means it).
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ CANDIDATES = 40  # from each side before fusing
 RELEVANCE_WEIGHTS = (-3.45, 5.14, 2.44)
 COVERAGE_THRESHOLD = 0.5
 VECTOR_CACHE_SIZE = 20_000  # sentence vectors kept for the focus step (1.5 KB each)
+OWNER = re.compile(r"^[\w-]+'s?\s+(?=\S)")  # "Men's ", "Kids' " opening a product title
 
 
 @dataclass(frozen=True)
@@ -68,12 +70,28 @@ class Retriever:
     _vectors: OrderedDict = field(default_factory=OrderedDict, repr=False, compare=False)
     _cache_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _speller: Speller | None = field(default=None, repr=False, compare=False)
+    _titles: list[tuple[str, set[str]]] | None = field(default=None, repr=False, compare=False)
 
     def spell(self, query: str) -> Correction:
         """query with its misspellings of the shop's vocabulary corrected (knowledge/spelling.py)."""
         if self._speller is None:  # built once, from the chunks this retriever searches
             self._speller = Speller.of((f"{c.heading}\n{c.text}" for c in self.index.chunks), self.language)
         return self._speller.correct(query)
+
+    def product_named(self, text: str) -> str | None:
+        """The title of the product text names ("Women's Nimbus Synthetic Vest", also without
+        its "Women's"), the longest name if several; None if it names none, or a name that
+        is two products' ("Couloir GTX Pro Shell": the men's and the women's)."""
+        if self._titles is None:  # (name as text may write it, titles of that name) longest first
+            names: dict[str, set[str]] = {}
+            for title in {c.title for c in self.index.chunks if c.doc_type == "product"}:
+                names.setdefault(title.lower(), set()).add(title)
+                if OWNER.match(title):
+                    names.setdefault(OWNER.sub("", title).lower(), set()).add(title)
+            self._titles = sorted(names.items(), key=lambda n: -len(n[0]))
+        lowered = f" {text.lower()} "
+        titles = next((titles for name, titles in self._titles if f" {name}" in lowered), set())
+        return next(iter(titles)) if len(titles) == 1 else None
 
     def search(self, query: str, k: int = 5, *, mode: str = "hybrid",
                doc_types: list[str] | None = None, categories: list[str] | None = None,
