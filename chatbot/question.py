@@ -251,9 +251,12 @@ def _previous_language(history: list[dict[str, str]], settings, retriever) -> st
     """The language the shopper last wrote in clearly enough to tell, if any."""
     from chatbot.language import detect
 
+    documents = settings.shop_languages[0]
     for message in reversed(history):
         if message["role"] == "user":
             code = detect(_unnamed(message["content"], retriever))
+            if code not in (None, documents) and _reads_as(message["content"], documents, code, retriever):
+                code = documents  # typed fast, not another language: as `understand` read it
             if code is not None:
                 return code if code in settings.shop_languages else None
     return None

@@ -164,3 +164,12 @@ def test_a_new_question_in_another_language_is_translated_without_the_one_before
 ])
 def test_a_follow_up_about_a_named_product_asks_about_that_product(retriever, previous, text, rewritten):
     assert rewrite_with_rules(text, previous, retriever) == rewritten
+
+
+def test_a_short_follow_up_keeps_the_language_the_last_message_was_read_in(retriever, tmp_path):
+    """Lingua reads "price of mens thermogrd synthteic crew ?" as German; the desk reads it as
+    English typed fast, and so the follow-up too short to detect is English as well."""
+    settings = make_settings(tmp_path)
+    history = [{"role": "user", "content": "price of mens thermogrd synthteic crew ?"}]
+    question = understand("and the wieght?", history, retriever=retriever, generator=Unused(), settings=settings)
+    assert question.language.code == "en"
