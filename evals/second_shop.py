@@ -5,7 +5,8 @@
 Kettle & Leaf (evals/data/second_shop/: an online tea shop, its own policies, FAQ, brewing
 guide and product feed, and 162 labelled questions written for this project) is indexed
 into CHATBOT_HOME/evals/second-shop-index (incremental, no catalog from the demo store), and
-the assistant speaks for it (its name and tone from its profile, shop.yaml). The configured base model
+the assistant speaks for it (its name and tone from its profile, shop.yaml), handing off below
+the threshold calibrated on its own documents. The configured base model
 alone and with the adapter the desk serves (trained on Ridgeline's documents only) answer
 the same questions through steps 3-5 of the pipeline, as in the answer suite.
 
@@ -30,6 +31,7 @@ def second_shop_suite() -> SuiteResult:
     from chatbot.llm.generation import HFGenerator
     from chatbot.llm.loading import load_model
     from knowledge.build import build_index
+    from knowledge.calibration import calibrate
     from knowledge.embed import Embedder
     from knowledge.index import Index
     from knowledge.retrieval import Retriever
@@ -43,8 +45,10 @@ def second_shop_suite() -> SuiteResult:
                                            "index_dir": settings.home / "evals" / "second-shop-index"})
     embedder = Embedder(settings.embedding_model)
     build_index([SHOP_DIR / "docs"], settings.index_dir, embedder)  # its documents only, no catalog
-    context = Context(Retriever(Index.load(settings.index_dir), embedder),
-                      session_factory(make_engine(settings.database_url)), settings)
+    retriever = Retriever(Index.load(settings.index_dir), embedder)
+    # The hand-off threshold its own setup would calibrate (knowledge/calibration.py), not the demo's.
+    settings = settings.model_copy(update={"coverage_threshold": calibrate(retriever, settings.top_k).threshold})
+    context = Context(retriever, session_factory(make_engine(settings.database_url)), settings)
     questions = load_jsonl(SHOP_DIR / "questions.jsonl")
 
     choice = chosen_adapter(settings)
@@ -74,7 +78,8 @@ def second_shop_suite() -> SuiteResult:
     notes = [f"{profile.name}: {len(questions)} questions ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}) "
              f"on {len(list((SHOP_DIR / 'docs').rglob('*.*')))} document files; model `{settings.model}`, "
              f"adapter `{choice.version or 'none'}` (trained on the demo shop only). Greedy, at most "
-             f"{settings.max_new_tokens} new tokens, same retrieval, prompt and guardrails for both.", "",
+             f"{settings.max_new_tokens} new tokens, same retrieval, prompt and guardrails for both; hand-off "
+             f"threshold {settings.coverage_threshold:.3f}, calibrated on the shop's own documents as its setup would.", "",
              "`key_fact_ceiling`: answerable questions whose evidence covers them and holds the key fact "
              "(the most any model could get right with this retrieval).", ""]
     notes += _misses(results)
