@@ -113,13 +113,18 @@ def _cited_passage(example: dict) -> tuple[list[str], str]:
 
 def test_a_policy_answer_quotes_the_fact_and_the_passage_s_next_best_sentence(data_dir):
     """From a policy or FAQ passage of several sentences, an answer says two of them word for
-    word (the one that answers, then the passage's best other one); a product answer is one line."""
+    word (the one that answers, then the passage's best other one); a product answer is one line.
+    Counted by the passage's sentences and list items as the focus step cuts them: a line may
+    hold several sentences, and a list item is quoted without its "- "."""
+    from knowledge.focus import sentences
+
     quoting = {"document": [], "product": []}
     for example in load_examples(data_dir / "train.jsonl"):
         if example["kind"] in quoting:
             lines, body = _cited_passage(example)
-            if len(lines) > 1:
-                quoting[example["kind"]].append(sum(1 for line in lines if line in body))
+            units = sentences("\n".join(lines))
+            if len(units) > 1:
+                quoting[example["kind"]].append(sum(1 for unit in units if unit in body))
     documents, products = quoting["document"], quoting["product"]
     assert documents and products
     assert documents.count(2) >= 0.8 * len(documents), documents
