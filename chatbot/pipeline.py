@@ -209,7 +209,8 @@ def _translated(answering: Iterator[TokenEvent], answer: Answer, documents: str,
     (chatbot/translation.py). The desk's own words (the hand-off) are already in it."""
     for _ in answering:
         pass
-    written, answer.text = answer.text.strip(), ""
+    # What the shopper reads starts now: its first words are timed from here.
+    written, answer.text, answer.first_token_at = answer.text.strip(), "", None
     if (answer.guardrail or {}).get("action") == "handoff" or not written:
         yield from _say(answer, written)
         return
