@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from chatbot.answer import CITATION
 from chatbot.language import name
 
 RULES = (
@@ -36,7 +37,6 @@ EXAMPLES = {
     "it": "La spedizione in Canada costa $19.95 e richiede 6-10 giorni lavorativi. [1]",
     "pt": "O envio para o Canadá custa $19.95 e leva 6-10 dias úteis. [1]",
 }
-_CITATION = re.compile(r"\s?\[\d+\]")
 # A number as either language writes it: "24.95" and "24,95" and "1,000" and "1.000" are compared
 # by their digit groups; "A1042" and "1Z999" give their digits.
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -72,11 +72,10 @@ def faithful(original: str, translation: str) -> bool:
 
 def numbers(text: str) -> Counter:
     """The numbers text states, each as its digit groups ("24,95" and "24.95" are one)."""
-    return Counter(tuple(re.split(r"[.,]", n)) for n in _NUMBER.findall(_CITATION.sub(" ", text)))
+    return Counter(tuple(re.split(r"[.,]", n)) for n in _NUMBER.findall(CITATION.sub(" ", text)))
 
 
 def with_citations(original: str, translation: str) -> str:
     """translation with the original's citations it dropped added at its end."""
-    missing = [c.strip() for c in dict.fromkeys(_CITATION.findall(original))
-               if c.strip() not in translation]
+    missing = [f"[{n}]" for n in dict.fromkeys(CITATION.findall(original)) if f"[{n}]" not in translation]
     return f"{translation} {' '.join(missing)}" if missing else translation

@@ -49,10 +49,10 @@ def candidates(retriever, questions: list[dict]) -> list[dict]:
 
 
 def relevance(weights, hit: dict) -> float:
-    if hit["named"]:
-        return 1.0
-    bias, w_similarity, w_coverage = weights
-    return 1 / (1 + math.exp(-(bias + w_similarity * hit["similarity"] + w_coverage * hit["coverage"])))
+    """The hit's relevance under weights; a named record's is 1.0, as in `Retriever.search`."""
+    from knowledge.retrieval import relevance_from
+
+    return 1.0 if hit["named"] else relevance_from(hit["similarity"], hit["coverage"], weights)
 
 
 def ranked(questions: list[dict]) -> list[dict]:
@@ -74,22 +74,22 @@ def fit(questions: list[dict]) -> tuple[float, float, float]:
     return (weights[0] - math.log(best / (1 - best)), weights[1], weights[2])
 
 
-def best_relevances(questions: list[dict], weights, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(labels: answerable, the best relevance among the top k) per question."""
-    labels, best = [], []
-    for r in questions:
-        scores = sorted((relevance(weights, h) for h in r["hits"]), reverse=True)[:k]
-        labels.append(bool(r["question"]["doc_ids"]))
-        best.append(max(scores, default=0.0))
-    return np.array(labels), np.array(best)
+def best_relevances(questions: list[dict], weights) -> tuple[np.ndarray, np.ndarray]:
+    """(labels: answerable, the best evidence's relevance) per question."""
+    labels = np.array([bool(r["question"]["doc_ids"]) for r in questions])
+    best = np.array([max((relevance(weights, h) for h in r["hits"]), default=0.0) for r in questions])
+    return labels, best
 
 
 def balanced_error(labels: np.ndarray, best: np.ndarray, threshold: float) -> float:
-    return float(((best[labels] < threshold).mean() + (best[~labels] >= threshold).mean()) / 2)
+    """The coverage decision's mistakes at threshold, each side weighted equally (as calibration counts them)."""
+    from knowledge.calibration import error_rates
+
+    return sum(error_rates(list(best[labels]), list(best[~labels]), threshold).values()) / 2
 
 
-def best_threshold(questions: list[dict], weights, k: int = 4) -> tuple[float, float]:
-    labels, best = best_relevances(questions, weights, k)
+def best_threshold(questions: list[dict], weights) -> tuple[float, float]:
+    labels, best = best_relevances(questions, weights)
     return min(((t, balanced_error(labels, best, t)) for t in np.linspace(0.05, 0.95, 91)), key=lambda p: p[1])
 
 
@@ -103,8 +103,8 @@ def scores(questions: list[dict], weights, k: int) -> dict[str, float]:
         fact1 += bool(order) and order[0]["fact"]
         fact_k += any(h["fact"] for h in order[:k])
         doc1 += bool(order) and order[0]["right"]
-    labels, best = best_relevances(questions, weights, k)
-    threshold, error = best_threshold(questions, weights, k)
+    labels, best = best_relevances(questions, weights)
+    threshold, error = best_threshold(questions, weights)
     n = max(1, len(answerable))
     return {"fact@1": fact1 / n, f"fact@{k}": fact_k / n, "doc@1": doc1 / n,
             "coverage_auc": float(roc_auc_score(labels, best)), "balanced_error_0.5": balanced_error(labels, best, 0.5),
@@ -112,7 +112,7 @@ def scores(questions: list[dict], weights, k: int) -> dict[str, float]:
 
 
 def relevance_suite() -> SuiteResult:
-    from knowledge.build import build_index
+    from evals.second_shop import second_shop_index
     from knowledge.embed import Embedder
     from knowledge.index import Index
     from knowledge.retrieval import RELEVANCE_WEIGHTS, Retriever
@@ -120,10 +120,8 @@ def relevance_suite() -> SuiteResult:
 
     settings = get_settings()
     embedder = Embedder(settings.embedding_model)
-    second = settings.home / "evals" / "second-shop-index"
-    build_index([DATA_DIR / "second_shop" / "docs"], second, embedder)  # incremental, its documents only
     shops = {"demo (fitted on)": candidates(Retriever(Index.load(settings.index_dir), embedder), dev_questions()),
-             "Kettle & Leaf (held out)": candidates(Retriever(Index.load(second), embedder),
+             "Kettle & Leaf (held out)": candidates(Retriever(Index.load(second_shop_index(settings, embedder)), embedder),
                                                     load_jsonl(DATA_DIR / "second_shop" / "questions.jsonl"))}
     refit = fit(shops["demo (fitted on)"])
     rows, metrics = [], {}

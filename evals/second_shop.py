@@ -17,6 +17,8 @@ evidence does not state, and `guardrail_intervened` counts how often it had to.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from evals.answers import Context, evaluate
 from evals.suite import DATA_DIR, SuiteResult, load_jsonl
 
@@ -25,12 +27,21 @@ METRICS = ("key_fact_accuracy", "citation_accuracy", "refusal_accuracy", "ground
            "guardrail_intervened", "key_fact_ceiling")
 
 
+def second_shop_index(settings, embedder) -> Path:
+    """Kettle & Leaf's index, in CHATBOT_HOME/evals/second-shop-index: built from its documents
+    only (no catalog from the store), incrementally, so suites after the first reuse it."""
+    from knowledge.build import build_index
+
+    folder = settings.home / "evals" / "second-shop-index"
+    build_index([SHOP_DIR / "docs"], folder, embedder)
+    return folder
+
+
 def second_shop_suite() -> SuiteResult:
     """Base model vs the served (demo-trained) adapter on another shop's documents and questions."""
     from chatbot.llm.adapters import chosen_adapter
     from chatbot.llm.generation import HFGenerator
     from chatbot.llm.loading import load_model
-    from knowledge.build import build_index
     from knowledge.calibration import calibrate
     from knowledge.embed import Embedder
     from knowledge.index import Index
@@ -41,10 +52,9 @@ def second_shop_suite() -> SuiteResult:
 
     profile = load_profile(SHOP_DIR / "shop.yaml")
     settings = get_settings()
-    settings = settings.model_copy(update={"shop_name": profile.name, "shop_tone": profile.tone,
-                                           "index_dir": settings.home / "evals" / "second-shop-index"})
     embedder = Embedder(settings.embedding_model)
-    build_index([SHOP_DIR / "docs"], settings.index_dir, embedder)  # its documents only, no catalog
+    settings = settings.model_copy(update={"shop_name": profile.name, "shop_tone": profile.tone,
+                                           "index_dir": second_shop_index(settings, embedder)})
     retriever = Retriever(Index.load(settings.index_dir), embedder)
     # The hand-off threshold its own setup would calibrate (knowledge/calibration.py), not the demo's.
     settings = settings.model_copy(update={"coverage_threshold": calibrate(retriever, settings.top_k).threshold})

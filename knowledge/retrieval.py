@@ -49,9 +49,10 @@ class Hit:
     coverage: float  # share of the query's term weight the chunk contains, 0..1
 
 
-def relevance_from(similarity: float, coverage: float) -> float:
-    """The relevance in [0, 1] of a chunk with this similarity and term coverage."""
-    bias, w_similarity, w_coverage = RELEVANCE_WEIGHTS
+def relevance_from(similarity: float, coverage: float, weights: tuple[float, float, float] = RELEVANCE_WEIGHTS) -> float:
+    """The relevance in [0, 1] of a chunk with this similarity and term coverage (under other
+    weights than the shipped ones: the relevance suite compares them)."""
+    bias, w_similarity, w_coverage = weights
     return 1 / (1 + math.exp(-(bias + w_similarity * similarity + w_coverage * coverage)))
 
 
