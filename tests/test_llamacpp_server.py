@@ -142,7 +142,7 @@ def test_a_shopper_leaving_mid_answer_stops_llamacpp_and_the_turn_is_recorded(
     before = predicted(llamacpp)
     with serving(create_app(desk=desk)) as base:
         with httpx.stream("POST", f"{base}/v1/chat", timeout=300, headers={"Accept": "text/event-stream"},
-                          json={"message": "Explain your return policy in detail."}) as response:
+                          json={"message": "What is your return policy? Explain every part of it in detail."}) as response:
             for line in response.iter_lines():
                 if line.startswith("event: token"):
                     break  # the first words arrived: the shopper closes the page
