@@ -8,7 +8,8 @@
    a correction (`retries` times), then fall back to a reply quoted from the evidence.
    The replacement starts with a TokenEvent(replace=True): clients drop what they showed.
 4. With a ClaimChecker, each sentence is held until it ends and shown only if the evidence
-   supports it (chatbot/claims.py); an answer left with no sentence falls back likewise.
+   supports it (chatbot/claims.py); an answer left with no sentence falls back likewise. A
+   sentence spliced from two places of the evidence is shown as the one it began to copy.
 
 What happened is recorded in `Answer.guardrail`, stored on the message.
 """
@@ -76,7 +77,7 @@ def respond(
         yield from _show(answer, words, replace=False)
         return
 
-    messages, unsupported, removed = prompt.messages, [], []
+    messages, unsupported, removed, completed = prompt.messages, [], [], []
     for attempt in range(retries + 1):
         guard = FactGuard(prompt.evidence)
         gate = ClaimGate(claims) if claims is not None else None
@@ -84,24 +85,28 @@ def respond(
                              replace=attempt > 0)
         if gate is not None:
             removed += [{"text": v.sentence, "reason": v.reason} for v in gate.removed]
+            completed += [v.sentence for v in gate.verdicts if v.reason == "completed"]
         cancelled = cancel is not None and cancel.is_set()
         if (guard.violation is None and answer.text.strip()) or cancelled:
-            action = "regenerated" if unsupported else "claims_removed" if removed else None
+            action = ("regenerated" if unsupported else "claims_removed" if removed
+                      else "claims_completed" if completed else None)
             if action is not None:
-                answer.guardrail = _guardrail(action, unsupported, removed)
+                answer.guardrail = _guardrail(action, unsupported, removed, completed)
             return
         if guard.violation is None:
             break  # every sentence was removed: regenerating would say the same again
         unsupported.append(guard.violation.text)
         messages = with_correction(prompt.messages, unsupported)
 
-    answer.guardrail = _guardrail("fallback", unsupported, removed)
+    answer.guardrail = _guardrail("fallback", unsupported, removed, completed)
     yield from _show(answer, fallback(question, prompt.evidence, language), replace=True)
 
 
-def _guardrail(action: str, unsupported: list[str], removed: list[dict]) -> dict:
-    """What the guardrails did: the facts that stopped an attempt, the sentences removed."""
-    return {"action": action, "unsupported": unsupported, **({"claims_removed": removed} if removed else {})}
+def _guardrail(action: str, unsupported: list[str], removed: list[dict], completed: list[str]) -> dict:
+    """What the guardrails did: the facts that stopped an attempt, the sentences removed, the
+    spliced sentences completed (as the model wrote them)."""
+    return {"action": action, "unsupported": unsupported, **({"claims_removed": removed} if removed else {}),
+            **({"claims_completed": completed} if completed else {})}
 
 
 def _generate(generator, messages, guard, gate, answer, max_new_tokens, cancel, *, replace):

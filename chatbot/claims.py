@@ -12,6 +12,12 @@ only its numbers (chatbot/facts.py does those word by word). A sentence is shown
 - it does not recite the desk's own instructions or the evidence delimiters (RECITAL_WORDS
   consecutive words of the rules, "<<<", ">>>").
 
+A sentence that copies an evidence sentence partway and then jumps to another place of the
+evidence (a splice: "Zone: Europe; Countries: …; International Standard" went on with the
+next line's "is free on orders of $250", dropping the row's price) is completed as the
+evidence sentence it began to copy: a small model copying a long table row or list slips at
+a repeated phrase, and the words it meant are the ones it was copying.
+
 An unsupported sentence is removed from the stream before the shopper sees it (a `ClaimGate`
 holds each sentence until it ends); chatbot/answer.py records what was removed and why in
 the message's `guardrail`. Only answers in the documents' language are checked for support:
@@ -36,6 +42,8 @@ SUPPORT_COVERAGE = 0.6
 SUPPORT_SIMILARITY = 0.62
 RESTATES = 0.3  # Jaccard similarity of terms from which a sentence restates an evidence clause
 RECITAL_WORDS = 6
+SPLICE_COPIED = 6  # words copied in order from one evidence sentence before a jump counts as a splice
+SPLICE_JUMP = 3  # words copied from elsewhere in the evidence after it
 DELIMITERS = ("<<<", ">>>")
 
 # Sentences that claim nothing about the shop: greetings, thanks, offers of more help, the
@@ -68,7 +76,7 @@ _BOUNDARY = re.compile(r"(?<=[.!?])(?:\s*\[\d+\])*[.!?]?\s+(?=[^\s\[])|\n+")
 class Verdict:
     sentence: str
     supported: bool
-    reason: str  # claimless, supported, unsupported, contradicted, recital
+    reason: str  # claimless, supported, unsupported, contradicted, recital, completed
     coverage: float = 0.0
     similarity: float = 0.0
 
@@ -83,6 +91,9 @@ class ClaimChecker:
         self.units = [f"{e.title}: {s}" for e in evidence for s in evidence_sentences(quote(e.text))]
         self.units += [e.title for e in evidence]
         self.clauses = [c for e in evidence for c in _clauses(e, quote(e.text))]
+        # Each evidence sentence with its words and where they start in it (for completing splices).
+        self.sentences = [(s, _tokens(s)) for e in evidence for s in evidence_sentences(quote(e.text))]
+        self._words = [[w for w, _ in tokens] for _, tokens in self.sentences]
         self.known = " ".join([question, *self.units])
         self._vectors: np.ndarray | None = None
         self.recital = _ngrams(rules)
@@ -100,6 +111,31 @@ class ClaimChecker:
             return Verdict(sentence, False, "contradicted", coverage, similarity)
         supported = coverage >= SUPPORT_COVERAGE or similarity >= SUPPORT_SIMILARITY
         return Verdict(sentence, supported, "supported" if supported else "unsupported", coverage, similarity)
+
+    def completed(self, sentence: str) -> str | None:
+        """The evidence sentence a spliced sentence began to copy, from where the copy began
+        to its end, with the sentence's citations; None if sentence is no splice."""
+        text = _CITATION.sub("", sentence).strip()
+        words = [w for w, _ in _tokens(text)]
+        if len(words) < SPLICE_COPIED + SPLICE_JUMP:
+            return None
+        # The evidence sentence whose words the sentence copies longest from its start.
+        copied, source, start = max(((_run(words, other, i), n, i)
+                                     for n, other in enumerate(self._words) for i in range(len(other))),
+                                    default=(0, -1, 0))
+        if copied < SPLICE_COPIED or copied == len(words):
+            return None
+        original, tokens = self.sentences[source]
+        if start + copied == len(tokens):
+            return None  # it copied the whole rest of that sentence, then went on: two sentences
+        jump = words[copied:copied + SPLICE_JUMP]
+        elsewhere = any(_run(jump, other, i) == len(jump)
+                        for n, other in enumerate(self._words) for i in range(len(other))
+                        if (n, i) != (source, start + copied))
+        if len(jump) < SPLICE_JUMP or not elsewhere:
+            return None
+        citations = "".join(c.strip() for c in _CITATION.findall(sentence))
+        return f"{original[tokens[start][1]:].strip()} {citations}".strip()
 
     def _similarity(self, text: str) -> float:
         if not self.units:
@@ -154,6 +190,11 @@ class ClaimGate:
             if not piece.strip():
                 shown.append(piece)
                 continue
+            whole = self.checker.completed(piece.strip())
+            if whole is not None:  # a splice: shown as the evidence sentence it began to copy
+                self.verdicts.append(Verdict(piece.strip(), True, "completed"))
+                shown.append(piece.replace(piece.strip(), whole))
+                continue
             verdict = self.checker.judge(piece.strip())
             self.verdicts.append(verdict)
             if verdict.supported:
@@ -190,6 +231,22 @@ def _clauses(item: Evidence, text: str) -> list[tuple[set[str], bool]]:
     if heading.endswith("?") and answer and heading_terms:
         out.append((heading_terms, answer.group(1).lower() == "no"))
     return out
+
+
+_TOKEN = re.compile(r"[$€£]?\w+(?:[.,'’–-]\w+)*%?")
+
+
+def _tokens(text: str) -> list[tuple[str, int]]:
+    """text's words, lowercased, each with where it starts in text (punctuation between words dropped)."""
+    return [(m.group(0).lower(), m.start()) for m in _TOKEN.finditer(text)]
+
+
+def _run(words: list[str], other: list[str], at: int) -> int:
+    """How many of words, from the first, other has in order from position at."""
+    n = 0
+    while n < len(words) and at + n < len(other) and other[at + n] == words[n]:
+        n += 1
+    return n
 
 
 def _ngrams(text: str) -> set[tuple[str, ...]]:

@@ -73,6 +73,7 @@ def test_a_sentence_quoted_from_the_evidence_is_never_removed(retriever):
             for sentence in sentences(item.text):
                 verdict = checker.judge(f"{sentence} [{n}]")
                 assert verdict.supported, (question["question"], verdict)
+                assert checker.completed(f"{sentence} [{n}]") is None, (question["question"], sentence)
 
 
 def test_an_orders_fields_said_in_one_sentence_are_supported(checker, retriever):
@@ -89,3 +90,39 @@ def test_a_conditions_negation_does_not_negate_what_it_conditions(retriever):
     checker = ClaimChecker("how long do I have to return an item?", [returns], retriever, RULES)
     assert checker.judge("You can return most items for a refund within 30 days of delivery [1].").supported
     assert checker.judge("You cannot return items for a refund within 30 days of delivery [1].").reason == "contradicted"
+
+
+RATES = Evidence("policies/international-shipping", "International Shipping > Rates and delivery times",
+                 "| Zone | Countries | International Standard | International Express |\n| --- | --- | --- | --- |\n"
+                 "| Europe | United Kingdom, Germany, France, Spain | $24.95, 7–14 business days | $49.95, 3–5 business days |\n"
+                 "| Canada | Canada | $19.95, 6–10 business days | $39.95, 2–4 business days |\n\n"
+                 "- International Standard is free on orders of $250 or more (merchandise value after discounts).", 0.9)
+
+
+def test_a_sentence_spliced_from_two_places_is_shown_as_the_one_it_began_to_copy(retriever):
+    """The model copying a table row slipped at a repeated phrase into the next line and
+    dropped the row's price; the shopper reads the row it was copying, with its citation."""
+    checker = ClaimChecker("how much is shipping to germany?", [RATES], retriever, RULES)
+    gate = ClaimGate(checker)
+    spliced = ("Zone: Europe; Countries: United Kingdom, Germany, France, Spain; International Standard is free "
+               "on orders of $250 or more (merchandise value after discounts). [1]")
+    shown = gate.feed(spliced + " Happy to help!") + gate.finish()
+    assert shown == ("Zone: Europe; Countries: United Kingdom, Germany, France, Spain; International Standard: "
+                     "$24.95, 7–14 business days; International Express: $49.95, 3–5 business days [1] Happy to help!")
+    assert [v.reason for v in gate.verdicts] == ["completed", "claimless"]
+    # Jumping from one row to the next before the column asked for: the row, whole, from where the copy began.
+    assert checker.completed("Countries: United Kingdom, Germany, France, Spain; International Standard: $24.95, "
+                             "7–14 business days; Zone: Canada; Countries: Canada [1]").startswith(
+        "Countries: United Kingdom, Germany, France, Spain; International Standard: $24.95, 7–14 business days; "
+        "International Express: $49.95")
+
+
+@pytest.mark.parametrize("sentence", [
+    "International Standard is free on orders of $250 or more [1].",  # quoted
+    "Zone: Europe; Countries: United Kingdom, Germany, France, Spain [1].",  # a row cut short, no jump
+    "Shipping to Germany costs $24.95 and takes 7–14 business days [1].",  # in its own words
+    "International Standard to Europe costs $24.95, and International Standard is free on orders of $250 or more [1].",
+])
+def test_quotes_cut_short_and_paraphrases_are_not_splices(retriever, sentence):
+    checker = ClaimChecker("how much is shipping to germany?", [RATES], retriever, RULES)
+    assert checker.completed(sentence) is None
