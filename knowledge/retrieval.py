@@ -76,7 +76,9 @@ class Retriever:
     def spell(self, query: str) -> Correction:
         """query with its misspellings of the shop's vocabulary corrected (knowledge/spelling.py)."""
         if self._speller is None:  # built once, from the chunks this retriever searches
-            self._speller = Speller.of((f"{c.heading}\n{c.text}" for c in self.index.chunks), self.language)
+            names = {c.title for c in self.index.chunks if c.doc_type == "product"}
+            self._speller = Speller.of((f"{c.heading}\n{c.text}" for c in self.index.chunks), self.language,
+                                       names | {OWNER.sub("", n) for n in names})
         return self._speller.correct(query)
 
     def product_named(self, text: str) -> str | None:
