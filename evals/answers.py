@@ -92,6 +92,7 @@ def answer_question(question: dict, generator, context: Context) -> dict:
         "tokens": answer.stats.tokens_generated, "fact_reachable": reachable,
         "fact_first": fact_first,
         "claims_removed": [c["text"] for c in (answer.guardrail or {}).get("claims_removed", [])],
+        "evidence": [f"{e.title}\n{e.text}" for e in prompt.evidence],  # for --details: what the model saw
     }
 
 
