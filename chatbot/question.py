@@ -39,8 +39,8 @@ MORE_OPENING = (r"(?:but|so|what if|is (?:it|that|this|there)|are (?:they|those|
                 r"do (?:they|those|these)|can (?:it|they|i do that)|will (?:it|they)|would (?:it|that))")
 SWAP = re.compile(rf"^\s*{SWAP_OPENING}\b", re.IGNORECASE)
 FOLLOW_UP = re.compile(rf"^\s*(?:{SWAP_OPENING}|{MORE_OPENING})\b", re.IGNORECASE)
-# A word that stands for a product named before ("does it come in XL?").
-_ITEM = re.compile(r"\b(?:it|they|them)\b", re.IGNORECASE)
+# A word that stands for a product named before ("does it come in XL?", "how heavy is that?").
+_ITEM = re.compile(r"\b(?:it|they|them)\b|\b(?:that|this)(?=\s*[?.!]*$)", re.IGNORECASE)
 # Words that point back at something named before.
 POINTERS = re.compile(r"\b(?:it|its|that|this|they|them|those|these|one|ones|there|same)\b", re.IGNORECASE)
 # What may stand before the new subject of a follow-up: "and for shoes", "what about in XL".
@@ -112,7 +112,11 @@ def understand(text: str, history: list[dict[str, str]], *, retriever, generator
         translated = rewrite_with_model(text, [], generator, documents)
         standalone = translated
         if translated and previous is not None and is_follow_up(translated):
-            standalone = rewrite_with_model(text, history, generator, documents) or translated
+            # A product the conversation named goes in its pronoun's place, as in the documents'
+            # language ("And how much does it weigh?"): the model, shown the conversation, asked
+            # the previous question again.
+            standalone = (about_product(translated, previous, retriever)
+                          or rewrite_with_model(text, history, generator, documents) or translated)
         if translated:  # the message as typed is searched too: the model's rewrite may miss
             queries, rewrite = list(dict.fromkeys([standalone, translated, text])), "model"
     elif leans and settings.query_rewrite == "model":
@@ -153,10 +157,10 @@ def rewrite_with_rules(text: str, previous: str, retriever) -> str:
     previous question. A follow-up about a product the previous question named puts the
     product in its pointer's place ("how much does the Nimbus vest weigh?"), or asks for the
     field it names of it ("and the weight?": "the weight of the Nimbus vest")."""
+    pointed = about_product(text, previous, retriever)
+    if pointed is not None:
+        return pointed
     product = retriever.product_named(previous)
-    if product is not None and _ITEM.search(text) and retriever.product_named(text) is None:
-        # "how much does it weigh?" after "How much is the Nimbus vest?": the product it points at.
-        return _ITEM.sub(f"the {product}", text, count=1)
     if _CORRECTION_TAIL.search(text) and not SWAP.match(text):  # "oops, the 30 liter one I mean"
         text = "I mean " + _CORRECTION_TAIL.sub("", _CORRECTION_LEAD.sub("", text))
     opening = SWAP.match(text)
@@ -179,6 +183,16 @@ def rewrite_with_rules(text: str, previous: str, retriever) -> str:
     while last + 1 < len(words) and like[last + 1] >= SWAP_SIMILARITY:
         last += 1
     return previous[:words[first].start()] + subject + previous[words[last].end():]
+
+
+def about_product(text: str, previous: str, retriever) -> str | None:
+    """text with the product the previous question named in its pronoun's place ("how much
+    does it weigh?" after "How much is the Nimbus vest?": "how much does the Nimbus vest
+    weigh?"); None if text names a product itself, points at none, or none was named."""
+    product = retriever.product_named(previous)
+    if product is None or not _ITEM.search(text) or retriever.product_named(text) is not None:
+        return None
+    return _ITEM.sub(f"the {product}", text, count=1)
 
 
 def _field_terms(product: str, retriever) -> set[str]:

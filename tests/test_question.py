@@ -153,11 +153,19 @@ def test_a_new_question_in_another_language_is_translated_without_the_one_before
     question = understand("¿Y cuánto pesa?", history, retriever=retriever, generator=follow_up, settings=settings)
     assert len(follow_up.asked) == 2 and follow_up.asked[1][-1]["content"].startswith("Earlier: ¿Cuántos días")
 
+    # About a product the conversation named, the product goes in the pronoun's place, as in
+    # English: the model, shown the conversation, asked for the price again.
+    product = [{"role": "user", "content": "¿Cuánto cuesta el Firefly Stove Kit?"}]
+    follow_up = Rewriter("And how much does it weigh?")
+    question = understand("¿Y cuánto pesa?", product, retriever=retriever, generator=follow_up, settings=settings)
+    assert len(follow_up.asked) == 1 and question.queries[0] == "And how much does the Firefly Stove Kit weigh?"
+
 
 @pytest.mark.parametrize("previous, text, rewritten", [
     ("How much is the Women's Nimbus Synthetic Vest?", "how much does it weigh?",
      "how much does the Women's Nimbus Synthetic Vest weigh?"),
     ("How much is the Men's Ember Down Vest?", "and the wieght?", "the wieght of the Men's Ember Down Vest"),
+    ("What does the Firefly Stove Kit cost?", "And how heavy is that?", "And how heavy is the Firefly Stove Kit?"),
     # A name two products share (the men's and the women's shell): joined, not guessed.
     ("How much is the Couloir GTX Pro Shell?", "does it come in XL?",
      "How much is the Couloir GTX Pro Shell? does it come in XL?"),
