@@ -2,7 +2,9 @@
 
 `detect()` names the language of a message, or None when it is too short or mixed to tell;
 `reply_language()` turns that, the conversation's last language and the shop's languages
-(CHATBOT_SHOP_LANGUAGES) into the language of the answer.
+(CHATBOT_SHOP_LANGUAGES) into the language of the answer. A conversation's first message
+too short for lingua is read by its words: the one shop language they are all common words
+of, if there is one (`common_in`).
 
 Detection uses lingua over a fixed set of widely used languages, not all 75 it knows:
 among 75 a shopper's "ok" is Zulu and "hello" Sotho, and loading them takes 6 s and
@@ -71,6 +73,8 @@ _NOISE = re.compile(
     r"|\b[A-Z]{2,}(?:-[A-Z0-9]+)+\b"
 )
 _LETTER = re.compile(r"[^\W\d_]")
+_LETTER_WORD = re.compile(r"[^\W\d_]+")
+COMMON_ZIPF = 3.0  # a word this common in a language (about once per million words) is one of its words
 
 
 @dataclass(frozen=True)
@@ -117,17 +121,31 @@ def reply_language(text: str, previous: str | None, shop_languages: list[str]) -
     """The language to answer text in.
 
     The detected language if the shop answers in it; when the message is too short to
-    tell, the conversation's previous reply language (if still one of the shop's) else
-    the shop's first; when the shopper clearly writes another language, the shop's first
+    tell, the conversation's previous reply language (if still one of the shop's), else the
+    one shop language its words are all common in (`common_in`), else the shop's first; when the shopper clearly writes another language, the shop's first
     with `unsupported` set, so the reply can say why.
     """
     first = shop_languages[0]
     detected = detect(text)
-    if detected is None:
-        return ReplyLanguage(previous if previous in shop_languages else first, None)
+    if detected is None and previous in shop_languages:
+        return ReplyLanguage(previous, None)
+    if detected is None:  # a conversation's first message, too short to tell ("Was kostet …?")
+        detected = common_in(text, shop_languages)
+        return ReplyLanguage(detected or first, detected)
     if detected in shop_languages:
         return ReplyLanguage(detected, detected)
     return ReplyLanguage(first, detected, unsupported=True)
+
+
+def common_in(text: str, languages: list[str]) -> str | None:
+    """The one language of languages all of whose words are common in it (wordfreq's Zipf at
+    least COMMON_ZIPF), for a message too short for lingua: "Was kostet …?" is German, "y en
+    rojo?" Spanish; "in XL?" is common in all of them and tells nothing (None)."""
+    from wordfreq import zipf_frequency
+
+    words = [w.lower() for w in _LETTER_WORD.findall(clean(text))]
+    fits = [code for code in languages if words and all(zipf_frequency(w, code) >= COMMON_ZIPF for w in words)]
+    return fits[0] if len(fits) == 1 else None
 
 
 _build_lock = threading.Lock()

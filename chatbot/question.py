@@ -263,12 +263,13 @@ def _unnamed(text: str, retriever, most: int = 3) -> str:
 
 def _previous_language(history: list[dict[str, str]], settings, retriever) -> str | None:
     """The language the shopper last wrote in clearly enough to tell, if any."""
-    from chatbot.language import detect
+    from chatbot.language import common_in, detect
 
     documents = settings.shop_languages[0]
     for message in reversed(history):
         if message["role"] == "user":
-            code = detect(_unnamed(message["content"], retriever))
+            unnamed = _unnamed(message["content"], retriever)
+            code = detect(unnamed) or common_in(unnamed, settings.shop_languages)
             if code not in (None, documents) and _reads_as(message["content"], documents, code, retriever):
                 code = documents  # typed fast, not another language: as `understand` read it
             if code is not None:

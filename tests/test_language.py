@@ -264,6 +264,11 @@ SHOP = ["en", "es", "de", "fr"]
     ("ok thanks", "es", SHOP, ReplyLanguage("es", None)),  # too short: the conversation's language
     ("ok thanks", None, ["de", "en"], ReplyLanguage("de", None)),  # ...else the shop's first
     ("ok thanks", "it", SHOP, ReplyLanguage("en", None)),  # a previous language the shop dropped
+    # A first message too short to tell: the one shop language all its words are common in.
+    ("Was kostet Stream Dry Bag 20 L?", None, SHOP, ReplyLanguage("de", "de")),
+    ("y en rojo?", None, SHOP, ReplyLanguage("es", "es")),
+    ("in XL?", None, SHOP, ReplyLanguage("en", None)),  # common in all of them: tells nothing
+    ("danke", None, ["en", "fr"], ReplyLanguage("en", None)),  # not the shop's: nothing to tell
     ("dov'è il mio ordine? non è ancora arrivato", None, SHOP, ReplyLanguage("en", "it", unsupported=True)),
     ("wo ist meine bestellung", "fr", ["fr", "en"], ReplyLanguage("fr", "de", unsupported=True)),
     ("我的订单在哪里呢请告诉我谢谢", "es", SHOP, ReplyLanguage("en", "zh", unsupported=True)),
