@@ -40,9 +40,10 @@ NAMED = 1.0  # relevance of a record the question names (order number, SKU)
 
 # What a question asks for -> the fact kinds (chatbot/facts.py) of a sentence that answers it.
 ASKS_FOR = [
-    # "how much" asks for money, unless for a weight or a volume ("how much does it weigh?").
+    # "how much" asks for money, unless for a weight or a volume ("how much does it weigh?");
+    # so does a threshold ("the free shipping threshold": the amount).
     (re.compile(r"\b(?:how much(?![^?.!]*\b(?:weigh|weighs|weight|hold|holds|fit|fits)\b)|cost|costs|price|pay|fee|"
-                r"charge[ds]?|refunded|get back)\b", re.IGNORECASE),
+                r"charge[ds]?|refunded|get back|threshold|minimum (?:order|spend|purchase))\b", re.IGNORECASE),
      {"price", "percent"}),
     (re.compile(r"\b(?:how long|when|what time|how soon|how fast|by what date|what day)\b", re.IGNORECASE),
      {"date", "time", "number"}),
@@ -52,6 +53,7 @@ ASKS_FOR = [
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(*\"'])")
 _FIELD = re.compile(r"^[A-Z][\w '/-]{0,30}: \S")
+_LIST_ITEM = re.compile(r"^(?:[-*+]|\d{1,2}[.)])\s+")
 
 
 def clean(text: str) -> str:
@@ -63,10 +65,11 @@ def clean(text: str) -> str:
 
 def sentences(text: str) -> list[str]:
     """The sentences, list items, "Field: value" lines and table rows of text, cleaned of
-    Markdown. A table row reads "Header: cell; Header: cell". A short lead-in ("No.",
-    "The following cannot be returned:") is joined to what follows it, since alone it
-    answers nothing."""
-    units, header = [], None
+    Markdown. A table row reads "Header: cell; Header: cell". A short lead-in ("No.") is
+    joined to what follows it, since alone it answers nothing; a list's lead-in ("Free
+    shipping doesn't apply to:") to each of its items, which alone would say the opposite
+    ("international orders")."""
+    units, header = [], None  # (unit, whether it is a list item)
     for line in text.splitlines():
         line = line.strip()
         if TABLE_ROW.match(line):
@@ -76,15 +79,24 @@ def sentences(text: str) -> list[str]:
             if header is None:
                 header = cells
                 continue
-            units.append(clean("; ".join(f"{h}: {c}" if h else c for h, c in zip(header, cells))))
+            units.append((clean("; ".join(f"{h}: {c}" if h else c for h, c in zip(header, cells))), False))
             continue
         header = None
+        item = _LIST_ITEM.match(line) is not None
         line = clean(line)
-        units += [part for part in _SENTENCE_END.split(line) if part.strip()] if line else []
-    joined, lead = [], ""
-    for unit in units:
+        units += [(part, item) for part in _SENTENCE_END.split(line) if part.strip()] if line else []
+    joined, lead, list_lead = [], "", ""
+    for unit, item in units:
+        if list_lead and item:
+            joined.append(f"{list_lead} {unit}")
+            lead = ""
+            continue
+        list_lead = ""
         unit = f"{lead} {unit}" if lead else unit
-        if (unit.endswith(":") or len(unit.split()) < 4) and not _FIELD.match(unit):
+        if unit.endswith(":") and not _FIELD.match(unit):
+            lead = list_lead = unit
+            continue
+        if len(unit.split()) < 4 and not _FIELD.match(unit):
             lead = unit
             continue
         lead = ""

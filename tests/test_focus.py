@@ -11,10 +11,14 @@ from knowledge.retrieval import covers
 @pytest.mark.parametrize("text, expected", [
     ("You can return items within **30 days**. Start at [the form](x.md).",
      ["You can return items within 30 days.", "Start at the form."]),
-    # A short answer or a lead-in alone says nothing: it is joined to what follows.
+    # A short answer or a lead-in alone says nothing: it is joined to what follows, a list's
+    # lead-in to each item ("Custom items made to order." alone would say they can be returned).
     ("No.\nOur gift cards never expire and have no fees.", ["No. Our gift cards never expire and have no fees."]),
-    ("The following cannot be returned:\n- Gift cards, physical or electronic.\n- Custom items made to order.",
-     ["The following cannot be returned: Gift cards, physical or electronic.", "Custom items made to order."]),
+    ("The following cannot be returned:\n- Gift cards, physical or electronic.\n- Custom items made to order.\n"
+     "Everything else can.",
+     ["The following cannot be returned: Gift cards, physical or electronic.",
+      "The following cannot be returned: Custom items made to order.", "Everything else can."]),
+    ("Call us:\nMonday to Friday, 9 to 5 Mountain time.", ["Call us: Monday to Friday, 9 to 5 Mountain time."]),
     # Table rows keep their header; record lines stay whole however short.
     ("| Zone | Standard |\n| --- | --- |\n| Canada | $19.95 |", ["Zone: Canada; Standard: $19.95"]),
     ("SKU: RO-1\nPrice: $99.00", ["SKU: RO-1", "Price: $99.00"]),
@@ -28,6 +32,7 @@ def test_sentences_of_prose_lists_tables_and_records(text, expected):
     ("how long does expedited shipping take", {"date", "time", "number"}),
     ("How much does RO-FLC-0010 weigh?", {"number"}),  # a weight, not money
     ("Can I return worn boots?", set()),
+    ("What's the free shipping threshold?", {"price", "percent"}),  # an amount
 ])
 def test_the_kind_of_fact_a_question_asks_for(question, kinds):
     assert asks_for(question) == kinds
