@@ -80,7 +80,10 @@ class Question:
     # afterwards, chatbot/translation.py): the message with its typos corrected, or its
     # translation. Not a follow-up's standalone rewrite: the model reads the follow-up with the
     # shopper's messages before it (the prompt keeps them), and the rules' joined or swapped
-    # questions in the prompt lost 0.12 follow-up key facts.
+    # questions in the prompt lost 0.12 follow-up key facts. Except a rewrite that makes it a
+    # question about one product ("how much does it weigh?" -> "how much does the Nimbus vest
+    # weigh?", "the kids' size I mean" -> "How much is the kids' Trailhead Rain Pants?"): shown
+    # the message alone, the model answered the previous question's field again.
     asked: str
     rewrite: str | None = None  # "rules" or "model" when the message was not searched alone
     corrections: tuple[tuple[str, str], ...] = ()  # (as typed, corrected)
@@ -105,6 +108,7 @@ def understand(text: str, history: list[dict[str, str]], *, retriever, generator
     foreign = (language.detected or language.code) != documents
 
     queries, rewrite = [text], None
+    about = None  # a follow-up made a standalone question about one product: what the model answers
     if foreign:
         # Translated alone first: with the conversation shown, the model merged a new question
         # into the one before it. Only a translation that reads as a follow-up is rewritten
@@ -115,8 +119,8 @@ def understand(text: str, history: list[dict[str, str]], *, retriever, generator
             # A product the conversation named goes in its pronoun's place, as in the documents'
             # language ("And how much does it weigh?"): the model, shown the conversation, asked
             # the previous question again.
-            standalone = (about_product(translated, previous, retriever)
-                          or rewrite_with_model(text, history, generator, documents) or translated)
+            about = about_product(translated, previous, retriever)
+            standalone = about or rewrite_with_model(text, history, generator, documents) or translated
         if translated:  # the message as typed is searched too: the model's rewrite may miss
             queries, rewrite = list(dict.fromkeys([standalone, translated, text])), "model"
     elif leans and settings.query_rewrite == "model":
@@ -124,7 +128,11 @@ def understand(text: str, history: list[dict[str, str]], *, retriever, generator
         if rewritten:
             queries, rewrite = [rewritten, text], "model"
     elif leans:
-        queries, rewrite = [rewrite_with_rules(text, previous, retriever), text], "rules"
+        standalone = rewrite_with_rules(text, previous, retriever)
+        queries, rewrite = [standalone, text], "rules"
+        if standalone == about_product(text, previous, retriever) or (
+                retriever.product_named(standalone) not in (None, retriever.product_named(previous))):
+            about = standalone  # "how much does it weigh?", "the kids' size I mean": about that product
 
     # Typos are corrected in the documents' language only: the message as typed in another is
     # searched as it is.
@@ -133,7 +141,7 @@ def understand(text: str, history: list[dict[str, str]], *, retriever, generator
     # The message alone: as typed, or its translation (another language: the cues are the documents').
     own = corrected[-2].text if foreign and rewrite else corrected[-1].text
     queries = tuple(dict.fromkeys(c.text for c in corrected))
-    asked = own if foreign else corrected[-1].text
+    asked = retriever.spell(about).text if about else own if foreign else corrected[-1].text
     return Question(text, queries, language, own, asked, rewrite, changes)
 
 
@@ -156,7 +164,8 @@ def rewrite_with_rules(text: str, previous: str, retriever) -> str:
     follow-up that adds rather than swaps ("does it come in black?"), it is joined to the
     previous question. A follow-up about a product the previous question named puts the
     product in its pointer's place ("how much does the Nimbus vest weigh?"), or asks for the
-    field it names of it ("and the weight?": "the weight of the Nimbus vest")."""
+    field it names of it ("and the weight?": "the weight of the Nimbus vest"), or another
+    owner's product of its name ("the kids' size I mean": the Kids' Trailhead Rain Pants)."""
     pointed = about_product(text, previous, retriever)
     if pointed is not None:
         return pointed
@@ -166,6 +175,12 @@ def rewrite_with_rules(text: str, previous: str, retriever) -> str:
     opening = SWAP.match(text)
     subject = _SUBJECT_LEAD.sub("", _CORRECTION_TAIL.sub("", text[opening.end():]) if opening else "").strip(" ?!.,")
     subject = re.sub(r"\s+(?:one|version|size|model)$", "", subject, flags=re.IGNORECASE)
+    if product is not None and opening and subject and product.lower() in previous.lower():
+        # "the kids' size I mean" after the men's rain pants: the catalog's kids' ones, if it has them.
+        variant = retriever.product_named(f"{subject} {OWNER.sub('', product)}")
+        if variant not in (None, product):
+            at = previous.lower().index(product.lower())
+            return previous[:at] + variant + previous[at + len(product):]
     words = [m for m in re.finditer(r"[^\W\d_]+(?:'s)?", previous) if terms(m.group(0))]
     if not opening or not terms(subject) or not words or POINTERS.search(subject):
         return f"{previous} {text}"

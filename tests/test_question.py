@@ -40,6 +40,20 @@ def test_rules_search_a_follow_up_alone_and_with_the_question_before(retriever, 
     # The new subject takes the place of the previous one's word most like it.
     assert question.queries == ("can I return a washed rain shoes?", "and for shoes?")
     assert question.own == "and for shoes?" and question.language.code == "en"
+    assert question.asked == "and for shoes?"  # answered with the conversation, not the swapped question
+
+
+@pytest.mark.parametrize("previous, text, asked", [
+    ("How much is the Women's Nimbus Synthetic Vest?", "how much does it wiegh?",
+     "how much does the Women's Nimbus Synthetic Vest weigh?"),
+    ("How much is the Men's Trailhead Rain Pants?", "the kids' size I mean", "How much is the Kids' Trailhead Rain Pants?"),
+])
+def test_a_follow_up_made_a_question_about_one_product_is_the_question_answered(retriever, tmp_path,
+                                                                                previous, text, asked):
+    """Shown "and what is it made of?" after the parka's weight, the model answered the weight again."""
+    history = [{"role": "user", "content": previous}, {"role": "assistant", "content": "It is [1]."}]
+    question = understand(text, history, retriever=retriever, generator=Unused(), settings=make_settings(tmp_path))
+    assert question.asked == asked and question.own == retriever.spell(text).text
 
 
 @pytest.mark.parametrize("previous, text, standalone", [
@@ -124,6 +138,8 @@ def test_a_follow_up_to_a_follow_up_leans_on_the_question_they_follow(retriever,
      "How long is the warranty on jackets? sorry, I meant backpacks"),
     ("How much is shipping to Germany?", "oops, I meant Canada", "How much is shipping to Canada?"),
     ("How much is the Men's Basecamp Fleece?", "oh wait, the women's one please", "How much is the women's Basecamp Fleece?"),
+    # Another owner's product of the same name, when the catalog has it.
+    ("How much is the Men's Trailhead Rain Pants?", "the kids' size I mean", "How much is the Kids' Trailhead Rain Pants?"),
 ])
 def test_a_correction_puts_what_the_shopper_meant_in_place(retriever, previous, text, standalone):
     from chatbot.question import rewrite_with_rules
