@@ -9,7 +9,8 @@
    The replacement starts with a TokenEvent(replace=True): clients drop what they showed.
 4. With a ClaimChecker, each sentence is held until it ends and shown only if the evidence
    supports it (chatbot/claims.py); an answer left with no sentence falls back likewise. A
-   sentence spliced from two places of the evidence is shown as the one it began to copy.
+   sentence spliced from two places of the evidence is shown as the one it began to copy, a
+   record's value said as a price with its own field (chatbot/claims.py).
 
 What happened is recorded in `Answer.guardrail`, stored on the message.
 """
@@ -33,6 +34,7 @@ from knowledge.retrieval import COVERAGE_THRESHOLD
 from shopcore.schemas import Evidence, TokenEvent
 
 CITATION = re.compile(r"\[(\d+)\]")
+REPAIRS = ("completed", "relabelled")  # what the claim gate does to a sentence it repairs
 FALLBACK_LEAD = say("fallback_lead", "en")  # led in the shopper's language: say("fallback_lead", ...)
 FALLBACK_SENTENCES = 2
 _WORD = re.compile(r"[a-z0-9]+")
@@ -77,7 +79,7 @@ def respond(
         yield from _show(answer, words, replace=False)
         return
 
-    messages, unsupported, removed, completed = prompt.messages, [], [], []
+    messages, unsupported, removed, repaired = prompt.messages, [], [], []
     for attempt in range(retries + 1):
         guard = FactGuard(prompt.evidence)
         gate = ClaimGate(claims) if claims is not None else None
@@ -85,28 +87,28 @@ def respond(
                              replace=attempt > 0)
         if gate is not None:
             removed += [{"text": v.sentence, "reason": v.reason} for v in gate.removed]
-            completed += [v.sentence for v in gate.verdicts if v.reason == "completed"]
+            repaired += [{"text": v.sentence, "reason": v.reason} for v in gate.verdicts if v.reason in REPAIRS]
         cancelled = cancel is not None and cancel.is_set()
         if (guard.violation is None and answer.text.strip()) or cancelled:
             action = ("regenerated" if unsupported else "claims_removed" if removed
-                      else "claims_completed" if completed else None)
+                      else "claims_repaired" if repaired else None)
             if action is not None:
-                answer.guardrail = _guardrail(action, unsupported, removed, completed)
+                answer.guardrail = _guardrail(action, unsupported, removed, repaired)
             return
         if guard.violation is None:
             break  # every sentence was removed: regenerating would say the same again
         unsupported.append(guard.violation.text)
         messages = with_correction(prompt.messages, unsupported)
 
-    answer.guardrail = _guardrail("fallback", unsupported, removed, completed)
+    answer.guardrail = _guardrail("fallback", unsupported, removed, repaired)
     yield from _show(answer, fallback(question, prompt.evidence, language), replace=True)
 
 
-def _guardrail(action: str, unsupported: list[str], removed: list[dict], completed: list[str]) -> dict:
+def _guardrail(action: str, unsupported: list[str], removed: list[dict], repaired: list[dict]) -> dict:
     """What the guardrails did: the facts that stopped an attempt, the sentences removed, the
-    spliced sentences completed (as the model wrote them)."""
+    sentences repaired (as the model wrote them, and how: completed, relabelled)."""
     return {"action": action, "unsupported": unsupported, **({"claims_removed": removed} if removed else {}),
-            **({"claims_completed": completed} if completed else {})}
+            **({"claims_repaired": repaired} if repaired else {})}
 
 
 def _generate(generator, messages, guard, gate, answer, max_new_tokens, cancel, *, replace):

@@ -18,6 +18,10 @@ next line's "is free on orders of $250", dropping the row's price) is completed 
 evidence sentence it began to copy: a small model copying a long table row or list slips at
 a repeated phrase, and the words it meant are the ones it was copying.
 
+A record's value said as a price when its field is another ("The Beacon 350 Headlamp costs
+85 g": the adapter learned "The X costs $Y" and reaches for it) is said with its own field
+("has a weight of 85 g"), which the record line names.
+
 An unsupported sentence is removed from the stream before the shopper sees it (a `ClaimGate`
 holds each sentence until it ends); chatbot/answer.py records what was removed and why in
 the message's `guardrail`. Only answers in the documents' language are checked for support:
@@ -44,6 +48,9 @@ RESTATES = 0.3  # Jaccard similarity of terms from which a sentence restates an 
 RECITAL_WORDS = 6
 SPLICE_COPIED = 6  # words copied in order from one evidence sentence before a jump counts as a splice
 SPLICE_JUMP = 3  # words copied from elsewhere in the evidence after it
+# "costs 85 g": a price verb before an amount that is no money.
+_PRICED = re.compile(r"\b(?:costs?|is priced at)\s+(?![$€£])(\d[\d.,]*\s?[^\W\d_][\w°]*)", re.IGNORECASE)
+_RECORD_FIELD = re.compile(r"^([A-Z][A-Za-z /-]{1,30}):\s+(.+)$")  # "Weight: 85 g" in a record
 DELIMITERS = ("<<<", ">>>")
 
 # Sentences that claim nothing about the shop: greetings, thanks, offers of more help, the
@@ -76,7 +83,7 @@ _BOUNDARY = re.compile(r"(?<=[.!?])(?:\s*\[\d+\])*[.!?]?\s+(?=[^\s\[])|\n+")
 class Verdict:
     sentence: str
     supported: bool
-    reason: str  # claimless, supported, unsupported, contradicted, recital, completed
+    reason: str  # claimless, supported, unsupported, contradicted, recital, completed, relabelled
     coverage: float = 0.0
     similarity: float = 0.0
 
@@ -94,6 +101,8 @@ class ClaimChecker:
         # Each evidence sentence with its words and where they start in it (for completing splices).
         self.sentences = [(s, _tokens(s)) for e in evidence for s in evidence_sentences(quote(e.text))]
         self._words = [[w for w, _ in tokens] for _, tokens in self.sentences]
+        self.fields = [m.groups() for e in evidence for line in quote(e.text).splitlines()
+                       if (m := _RECORD_FIELD.match(line.strip()))]
         self.known = " ".join([question, *self.units])
         self._vectors: np.ndarray | None = None
         self.recital = _ngrams(rules)
@@ -136,6 +145,18 @@ class ClaimChecker:
             return None
         citations = "".join(c.strip() for c in _CITATION.findall(sentence))
         return f"{original[tokens[start][1]:].strip()} {citations}".strip()
+
+    def relabelled(self, sentence: str) -> str | None:
+        """sentence with a record's value it says as a price said with the value's own field
+        ("costs 85 g" -> "has a weight of 85 g"); None if it says none so."""
+        match = _PRICED.search(sentence)
+        if match is None:
+            return None
+        value = match.group(1)
+        field = next((f for f, v in self.fields if f.lower() != "price" and v.lower().startswith(value.lower())), None)
+        if field is None:
+            return None
+        return f"{sentence[:match.start()]}has a {field.lower()} of {value}{sentence[match.end():]}"
 
     def _similarity(self, text: str) -> float:
         if not self.units:
@@ -195,6 +216,10 @@ class ClaimGate:
                 self.verdicts.append(Verdict(piece.strip(), True, "completed"))
                 shown.append(piece.replace(piece.strip(), whole))
                 continue
+            relabelled = self.checker.relabelled(piece)
+            if relabelled is not None:  # then judged as it will be shown
+                self.verdicts.append(Verdict(piece.strip(), True, "relabelled"))
+                piece = relabelled
             verdict = self.checker.judge(piece.strip())
             self.verdicts.append(verdict)
             if verdict.supported:

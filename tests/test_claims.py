@@ -126,3 +126,14 @@ def test_a_sentence_spliced_from_two_places_is_shown_as_the_one_it_began_to_copy
 def test_quotes_cut_short_and_paraphrases_are_not_splices(retriever, sentence):
     checker = ClaimChecker("how much is shipping to germany?", [RATES], retriever, RULES)
     assert checker.completed(sentence) is None
+
+
+def test_a_records_value_said_as_a_price_is_said_with_its_own_field(retriever):
+    lamp = Evidence("products/RO-LMP-0001", "Beacon 350 Headlamp", "Weight: 85 g\nPrice: $39.00", 0.9)
+    checker = ClaimChecker("how much does the Beacon 350 Headlamp weigh?", [lamp], retriever, RULES)
+    gate = ClaimGate(checker)
+    shown = gate.feed("The Beacon 350 Headlamp costs 85 g. [1] ") + gate.finish()
+    assert shown == "The Beacon 350 Headlamp has a weight of 85 g. [1] "
+    assert "relabelled" in [v.reason for v in gate.verdicts] and not gate.removed
+    assert checker.relabelled("The Beacon 350 Headlamp costs $39.00. [1]") is None  # a price is a price
+    assert checker.relabelled("It costs 12 dollars more [1].") is None  # no field of the record says so
