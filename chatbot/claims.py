@@ -18,9 +18,10 @@ next line's "is free on orders of $250", dropping the row's price) is completed 
 evidence sentence it began to copy: a small model copying a long table row or list slips at
 a repeated phrase, and the words it meant are the ones it was copying.
 
-A record's value said as a price when its field is another ("The Beacon 350 Headlamp costs
-85 g": the adapter learned "The X costs $Y" and reaches for it) is said with its own field
-("has a weight of 85 g"), which the record line names.
+A record's value said with another field's words ("The Beacon 350 Headlamp costs 85 g": the
+adapter learned "The X costs $Y" and reaches for it) is said with its own field ("has a
+weight of 85 g"), which the record line names; when the question asked for what those words
+say ("what is it made of?" answered "is made of 620 g"), the value is that field's instead.
 
 An unsupported sentence is removed from the stream before the shopper sees it (a `ClaimGate`
 holds each sentence until it ends); chatbot/answer.py records what was removed and why in
@@ -48,8 +49,15 @@ RESTATES = 0.3  # Jaccard similarity of terms from which a sentence restates an 
 RECITAL_WORDS = 6
 SPLICE_COPIED = 6  # words copied in order from one evidence sentence before a jump counts as a splice
 SPLICE_JUMP = 3  # words copied from elsewhere in the evidence after it
-# "costs 85 g": a price verb before an amount that is no money.
-_PRICED = re.compile(r"\b(?:costs?|is priced at)\s+(?![$€£])(\d[\d.,]*\s?[^\W\d_][\w°]*)", re.IGNORECASE)
+# The words an answer says a record's field with, before its value, and words a question
+# asks for it with, by the start of the field's name ("Price", "Materials"): the adapter's
+# ("The X costs $Y", "The X is made of …").
+FIELD_WORDS = {
+    "price": (re.compile(r"\b(?:costs?|is priced at)\s+", re.IGNORECASE),
+              re.compile(r"\b(?:cost|costs|price|priced|how much is)\b", re.IGNORECASE)),
+    "material": (re.compile(r"\b(?:is|are) made (?:of|from)\s+", re.IGNORECASE),
+                 re.compile(r"\b(?:made (?:of|from)|materials?|fabrics?)\b", re.IGNORECASE)),
+}
 _RECORD_FIELD = re.compile(r"^([A-Z][A-Za-z /-]{1,30}):\s+(.+)$")  # "Weight: 85 g" in a record
 DELIMITERS = ("<<<", ">>>")
 
@@ -95,6 +103,7 @@ class ClaimChecker:
         from chatbot.prompt import quote
 
         self.retriever = retriever
+        self.question = question
         self.units = [f"{e.title}: {s}" for e in evidence for s in evidence_sentences(quote(e.text))]
         self.units += [e.title for e in evidence]
         self.clauses = [c for e in evidence for c in _clauses(e, quote(e.text))]
@@ -147,16 +156,27 @@ class ClaimChecker:
         return f"{original[tokens[start][1]:].strip()} {citations}".strip()
 
     def relabelled(self, sentence: str) -> str | None:
-        """sentence with a record's value it says as a price said with the value's own field
-        ("costs 85 g" -> "has a weight of 85 g"); None if it says none so."""
-        match = _PRICED.search(sentence)
-        if match is None:
-            return None
-        value = match.group(1)
-        field = next((f for f, v in self.fields if f.lower() != "price" and v.lower().startswith(value.lower())), None)
-        if field is None:
-            return None
-        return f"{sentence[:match.start()]}has a {field.lower()} of {value}{sentence[match.end():]}"
+        """sentence with a record's value said with another field's words put right ("costs
+        85 g" -> "has a weight of 85 g"), or, when the question asked for what those words
+        say, with that field's value ("is made of 620 g" asked what it is made of -> "is made
+        of <the Materials line>"); None if it says no record's value so."""
+        for field_word, (words, asking) in FIELD_WORDS.items():
+            match = words.search(sentence)
+            if match is None:
+                continue
+            rest = sentence[match.end():]
+            own = next((v for f, v in self.fields if f.lower().startswith(field_word)), None)
+            if own is not None and rest.lower().startswith(own.lower()):
+                return None  # that field's own value
+            other = next(((f, v) for f, v in self.fields
+                          if not f.lower().startswith(field_word) and rest.lower().startswith(v.lower())), None)
+            if other is None:
+                continue
+            field, value = other
+            if own is not None and asking.search(self.question):
+                return sentence[:match.end()] + own + rest[len(value):]
+            return f"{sentence[:match.start()]}has a {field.lower()} of {value}{rest[len(value):]}"
+        return None
 
     def _similarity(self, text: str) -> float:
         if not self.units:

@@ -137,3 +137,12 @@ def test_a_records_value_said_as_a_price_is_said_with_its_own_field(retriever):
     assert "relabelled" in [v.reason for v in gate.verdicts] and not gate.removed
     assert checker.relabelled("The Beacon 350 Headlamp costs $39.00. [1]") is None  # a price is a price
     assert checker.relabelled("It costs 12 dollars more [1].") is None  # no field of the record says so
+
+
+def test_a_value_under_the_words_the_question_asked_for_is_that_fields_value(retriever):
+    parka = Evidence("products/RO-JKT-0001", "Men's Summit Down Parka",
+                     "Weight: 620 g\nMaterials: 20D recycled nylon shell, 800-fill down\nPrice: $349.00", 0.9)
+    checker = ClaimChecker("what is the Men's Summit Down Parka made of?", [parka], retriever, RULES)
+    assert checker.relabelled("The Men's Summit Down Parka is made of 620 g. [1]") == (
+        "The Men's Summit Down Parka is made of 20D recycled nylon shell, 800-fill down. [1]")
+    assert checker.relabelled("The Men's Summit Down Parka is made of 20D recycled nylon shell [1].") is None
