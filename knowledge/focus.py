@@ -63,12 +63,12 @@ def clean(text: str) -> str:
     return re.sub(r"^\s*(?:[-*+#]+|\d{1,2}[.)])\s+", "", text).strip()
 
 
-def sentences(text: str) -> list[str]:
+def sentences(text: str, lead_ins: bool = True) -> list[str]:
     """The sentences, list items, "Field: value" lines and table rows of text, cleaned of
     Markdown. A table row reads "Header: cell; Header: cell". A short lead-in ("No.") is
     joined to what follows it, since alone it answers nothing; a list's lead-in ("Free
     shipping doesn't apply to:") to each of its items, which alone would say the opposite
-    ("international orders")."""
+    ("international orders"), unless lead_ins is False (then to its first item only)."""
     units, header = [], None  # (unit, whether it is a list item)
     for line in text.splitlines():
         line = line.strip()
@@ -87,7 +87,7 @@ def sentences(text: str) -> list[str]:
         units += [(part, item) for part in _SENTENCE_END.split(line) if part.strip()] if line else []
     joined, lead, list_lead = [], "", ""
     for unit, item in units:
-        if list_lead and item:
+        if list_lead and item and lead_ins:
             joined.append(f"{list_lead} {unit}")
             lead = ""
             continue

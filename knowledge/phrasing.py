@@ -86,8 +86,11 @@ def record_question(name: str, field: str, rng: random.Random) -> str:
 
 def fact_sentences(text: str) -> list[str]:
     """The sentences, list items, table rows and record lines of text that state something
-    checkable or specific, as the focused evidence shows them (knowledge/focus.py)."""
-    return [s for s in sentences(text) if len(s.split()) >= 5]
+    checkable or specific, as the focused evidence shows them (knowledge/focus.py), a list's
+    items without their lead-in: a question is asked about an item's own words (with the
+    lead-in on every item, the questions generated to calibrate a shop's hand-off threshold
+    changed, and Kettle & Leaf's moved to 0.35 and answered more it should hand off)."""
+    return [s for s in sentences(text, lead_ins=False) if len(s.split()) >= 5]
 
 
 def sentence_question(sentence: str, topic: str, rng: random.Random) -> str | None:
