@@ -10,7 +10,7 @@
 4. With a ClaimChecker, each sentence is held until it ends and shown only if the evidence
    supports it (chatbot/claims.py); an answer left with no sentence falls back likewise. A
    sentence spliced from two places of the evidence is shown as the one it began to copy, a
-   record's value said as a price with its own field (chatbot/claims.py).
+   record's value said with another field's words ("costs 85 g") with its own.
 
 What happened is recorded in `Answer.guardrail`, stored on the message.
 """

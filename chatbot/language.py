@@ -122,8 +122,9 @@ def reply_language(text: str, previous: str | None, shop_languages: list[str]) -
 
     The detected language if the shop answers in it; when the message is too short to
     tell, the conversation's previous reply language (if still one of the shop's), else the
-    one shop language its words are all common in (`common_in`), else the shop's first; when the shopper clearly writes another language, the shop's first
-    with `unsupported` set, so the reply can say why.
+    one shop language its words are all common in (`common_in`), else the shop's first;
+    when the shopper clearly writes another language, the shop's first with `unsupported`
+    set, so the reply can say why.
     """
     first = shop_languages[0]
     detected = detect(text)

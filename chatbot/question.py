@@ -82,7 +82,7 @@ class Question:
     # shopper's messages before it (the prompt keeps them), and the rules' joined or swapped
     # questions in the prompt lost 0.12 follow-up key facts. Except a rewrite that makes it a
     # question about one product ("how much does it weigh?" -> "how much does the Nimbus vest
-    # weigh?", "the kids' size I mean" -> "How much is the kids' Trailhead Rain Pants?"): shown
+    # weigh?", "the kids' size I mean" -> "How much is the Kids' Trailhead Rain Pants?"): shown
     # the message alone, the model answered the previous question's field again.
     asked: str
     rewrite: str | None = None  # "rules" or "model" when the message was not searched alone
