@@ -2,9 +2,9 @@
 
 `detect()` names the language of a message, or None when it is too short or mixed to tell;
 `reply_language()` turns that, the conversation's last language and the shop's languages
-(CHATBOT_SHOP_LANGUAGES) into the language of the answer. A conversation's first message
-too short for lingua is read by its words: the one shop language they are all common words
-of, if there is one (`common_in`).
+(CHATBOT_SHOP_LANGUAGES) into the language of the answer. A message too short for lingua
+is read by its words: the one shop language they are all common words of, if there is one
+(`common_in`: "Was kostet …?" is German, in a Spanish conversation too).
 
 Detection uses lingua over a fixed set of widely used languages, not all 75 it knows:
 among 75 a shopper's "ok" is Zulu and "hello" Sotho, and loading them takes 6 s and
@@ -120,19 +120,17 @@ def detect(text: str) -> str | None:
 def reply_language(text: str, previous: str | None, shop_languages: list[str]) -> ReplyLanguage:
     """The language to answer text in.
 
-    The detected language if the shop answers in it; when the message is too short to
-    tell, the conversation's previous reply language (if still one of the shop's), else the
-    one shop language its words are all common in (`common_in`), else the shop's first;
-    when the shopper clearly writes another language, the shop's first with `unsupported`
-    set, so the reply can say why.
+    The detected language if the shop answers in it (for a message too short for lingua,
+    the one shop language its words are all common in, `common_in`); when that tells
+    nothing, the conversation's previous reply language (if still one of the shop's), else
+    the shop's first; when the shopper clearly writes another language, the shop's first
+    with `unsupported` set, so the reply can say why.
     """
     first = shop_languages[0]
-    detected = detect(text)
-    if detected is None and previous in shop_languages:
-        return ReplyLanguage(previous, None)
-    if detected is None:  # a conversation's first message, too short to tell ("Was kostet …?")
-        detected = common_in(text, shop_languages)
-        return ReplyLanguage(detected or first, detected)
+    # Too short for lingua ("Was kostet …?"): the one shop language all its words are common in.
+    detected = detect(text) or common_in(text, shop_languages)
+    if detected is None:
+        return ReplyLanguage(previous if previous in shop_languages else first, None)
     if detected in shop_languages:
         return ReplyLanguage(detected, detected)
     return ReplyLanguage(first, detected, unsupported=True)

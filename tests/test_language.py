@@ -264,7 +264,9 @@ SHOP = ["en", "es", "de", "fr"]
     ("ok thanks", "es", SHOP, ReplyLanguage("es", None)),  # too short: the conversation's language
     ("ok thanks", None, ["de", "en"], ReplyLanguage("de", None)),  # ...else the shop's first
     ("ok thanks", "it", SHOP, ReplyLanguage("en", None)),  # a previous language the shop dropped
-    # A first message too short to tell: the one shop language all its words are common in.
+    # Too short for lingua: the one shop language all its words are common in, in any conversation.
+    ("Was kostet Stream Dry Bag 20 L?", "es", SHOP, ReplyLanguage("de", "de")),
+    ("¿Y cuánto pesa?", "es", SHOP, ReplyLanguage("es", "es")),
     ("Was kostet Stream Dry Bag 20 L?", None, SHOP, ReplyLanguage("de", "de")),
     ("y en rojo?", None, SHOP, ReplyLanguage("es", "es")),
     ("in XL?", None, SHOP, ReplyLanguage("en", None)),  # common in all of them: tells nothing
