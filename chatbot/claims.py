@@ -41,6 +41,7 @@ import numpy as np
 
 from knowledge.focus import sentences as evidence_sentences
 from knowledge.keyword import terms
+from knowledge.phrasing import record_fields
 from shopcore.schemas import Evidence
 
 SUPPORT_COVERAGE = 0.6
@@ -58,7 +59,6 @@ FIELD_WORDS = {
     "material": (re.compile(r"\b(?:is|are) made (?:of|from)\s+", re.IGNORECASE),
                  re.compile(r"\b(?:made (?:of|from)|materials?|fabrics?)\b", re.IGNORECASE)),
 }
-_RECORD_FIELD = re.compile(r"^([A-Z][A-Za-z /-]{1,30}):\s+(.+)$")  # "Weight: 85 g" in a record
 DELIMITERS = ("<<<", ">>>")
 
 # Sentences that claim nothing about the shop: greetings, thanks, offers of more help, the
@@ -104,14 +104,14 @@ class ClaimChecker:
 
         self.retriever = retriever
         self.question = question
-        self.units = [f"{e.title}: {s}" for e in evidence for s in evidence_sentences(quote(e.text))]
-        self.units += [e.title for e in evidence]
-        self.clauses = [c for e in evidence for c in _clauses(e, quote(e.text))]
+        quoted = [(e, quote(e.text)) for e in evidence]
+        said = [(e, s) for e, text in quoted for s in evidence_sentences(text)]
+        self.units = [f"{e.title}: {s}" for e, s in said] + [e.title for e in evidence]
+        self.clauses = [c for e, text in quoted for c in _clauses(e, text)]
         # Each evidence sentence with its words and where they start in it (for completing splices).
-        self.sentences = [(s, _tokens(s)) for e in evidence for s in evidence_sentences(quote(e.text))]
+        self.sentences = [(s, _tokens(s)) for _, s in said]
         self._words = [[w for w, _ in tokens] for _, tokens in self.sentences]
-        self.fields = [m.groups() for e in evidence for line in quote(e.text).splitlines()
-                       if (m := _RECORD_FIELD.match(line.strip()))]
+        self.fields = [field for _, text in quoted for field in record_fields(text)]  # ("Weight", "85 g")
         self.known = " ".join([question, *self.units])
         self._vectors: np.ndarray | None = None
         self.recital = _ngrams(rules)
@@ -147,11 +147,10 @@ class ClaimChecker:
         if start + copied == len(tokens):
             return None  # it copied the whole rest of that sentence, then went on: two sentences
         jump = words[copied:copied + SPLICE_JUMP]
-        elsewhere = any(_run(jump, other, i) == len(jump)
-                        for n, other in enumerate(self._words) for i in range(len(other))
-                        if (n, i) != (source, start + copied))
-        if len(jump) < SPLICE_JUMP or not elsewhere:
-            return None
+        if len(jump) < SPLICE_JUMP or not any(_run(jump, other, i) == len(jump)
+                                              for n, other in enumerate(self._words) for i in range(len(other))
+                                              if (n, i) != (source, start + copied)):
+            return None  # too little after the copy, or nothing copied from elsewhere
         citations = "".join(c.strip() for c in _CITATION.findall(sentence))
         return f"{original[tokens[start][1]:].strip()} {citations}".strip()
 
