@@ -137,14 +137,21 @@ def reply_language(text: str, previous: str | None, shop_languages: list[str]) -
 
 
 def common_in(text: str, languages: list[str]) -> str | None:
-    """The one language of languages all of whose words are common in it (wordfreq's Zipf at
-    least COMMON_ZIPF), for a message too short for lingua: "Was kostet …?" is German, "y en
-    rojo?" Spanish; "in XL?" is common in all of them and tells nothing (None)."""
-    from wordfreq import zipf_frequency
-
-    words = [w.lower() for w in _LETTER_WORD.findall(clean(text))]
-    fits = [code for code in languages if words and all(zipf_frequency(w, code) >= COMMON_ZIPF for w in words)]
+    """The one language of languages all of whose words are common in it, for a message too
+    short for lingua: "Was kostet …?" is German, "y en rojo?" Spanish; "in XL?" is common in
+    all of them and tells nothing (None)."""
+    cleaned = clean(text)
+    fits = [code for code in languages if common_share(cleaned, code) == 1.0]
     return fits[0] if len(fits) == 1 else None
+
+
+def common_share(text: str, code: str) -> float:
+    """The share of text's words that are common words of language code (wordfreq's Zipf at
+    least COMMON_ZIPF); 0.0 for a text without words."""
+    from knowledge.spelling import zipf
+
+    words = [w.lower() for w in _LETTER_WORD.findall(text)]
+    return sum(zipf(w, code) >= COMMON_ZIPF for w in words) / len(words) if words else 0.0
 
 
 _build_lock = threading.Lock()

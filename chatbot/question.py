@@ -45,7 +45,7 @@ _ITEM = re.compile(r"\b(?:it|they|them)\b|\b(?:that|this)(?=\s*[?.!]*$)", re.IGN
 POINTERS = re.compile(r"\b(?:it|its|that|this|they|them|those|these|one|ones|there|same)\b", re.IGNORECASE)
 # What may stand before the new subject of a follow-up: "and for shoes", "what about in XL".
 _SUBJECT_LEAD = re.compile(r"^\s*(?:for|about|with|in|on|to|the|a|an)\b\s*", re.IGNORECASE)
-READS_AS_SHARE, READS_AS_ZIPF = 0.75, 3.0  # a message this share of whose words are common in a language is in it
+READS_AS_SHARE = 0.75  # a message this share of whose words are common in a language is in it
 CHAIN = 3  # user messages at most that make up the question a follow-up leans on
 SWAP_SIMILARITY = 0.45  # a previous word at least this like the follow-up's subject is replaced by it
 OWN_TERMS = 2  # a message with at most this many search terms of its own leans on the last one
@@ -128,11 +128,11 @@ def understand(text: str, history: list[dict[str, str]], *, retriever, generator
         if rewritten:
             queries, rewrite = [rewritten, text], "model"
     elif leans:
-        standalone = rewrite_with_rules(text, previous, retriever)
+        about = about_product(text, previous, retriever)  # "how much does it weigh?"
+        standalone = about or rewrite_with_rules(text, previous, retriever)
         queries, rewrite = [standalone, text], "rules"
-        if standalone == about_product(text, previous, retriever) or (
-                retriever.product_named(standalone) not in (None, retriever.product_named(previous))):
-            about = standalone  # "how much does it weigh?", "the kids' size I mean": about that product
+        if retriever.product_named(standalone) not in (None, retriever.product_named(previous)):
+            about = standalone  # "the kids' size I mean": about another product
 
     # Typos are corrected in the documents' language only: the message as typed in another is
     # searched as it is.
@@ -141,7 +141,8 @@ def understand(text: str, history: list[dict[str, str]], *, retriever, generator
     # The message alone: as typed, or its translation (another language: the cues are the documents').
     own = corrected[-2].text if foreign and rewrite else corrected[-1].text
     queries = tuple(dict.fromkeys(c.text for c in corrected))
-    asked = retriever.spell(about).text if about else own if foreign else corrected[-1].text
+    # A question about one product is the first query, already corrected.
+    asked = corrected[0].text if about else own if foreign else corrected[-1].text
     return Question(text, queries, language, own, asked, rewrite, changes)
 
 
@@ -254,15 +255,11 @@ def _reads_as(text: str, language: str, detected: str, retriever) -> bool:
     corrected, are common words of language, more than of the detected one ("and on hikng
     boots" is English typed fast, though lingua reads Dutch; "Combien de jours ai-je pour
     retourner un article" has English words too, but more French ones)."""
-    from knowledge.spelling import zipf
-
-    def share(sample: str, code: str) -> float:
-        words = [w.lower() for w in re.findall(r"[^\W\d_]+", sample)]
-        return sum(zipf(w, code) >= READS_AS_ZIPF for w in words) / len(words) if words else 0.0
+    from chatbot.language import common_share
 
     # Typos are corrected to the documents' words only when reading it as their language.
-    ours = share(retriever.spell(text).text, language)
-    return ours >= READS_AS_SHARE and ours > share(text, detected)
+    ours = common_share(retriever.spell(text).text, language)
+    return ours >= READS_AS_SHARE and ours > common_share(text, detected)
 
 
 def _unnamed(text: str, retriever, most: int = 3) -> str:
