@@ -146,8 +146,8 @@ class Speller:
         """text with each product name typed with real-word typos written as the name."""
         from rapidfuzz.distance import OSA
 
+        words = list(NAME_WORD.finditer(text))
         for name in self.names:
-            words = list(NAME_WORD.finditer(text))
             wanted = [w.lower() for w in name]
             for i in range(len(words) - len(name) + 1):
                 window = words[i:i + len(name)]
@@ -160,5 +160,6 @@ class Speller:
                 start, end = window[0].start(), window[-1].end()
                 changes.append((text[start:end], " ".join(name)))
                 text = text[:start] + " ".join(name) + text[end:]
+                words = list(NAME_WORD.finditer(text))
                 break
         return text
