@@ -29,11 +29,19 @@ class Desk:
     # The index generation the retriever serves (knowledge/index.py CURRENT); the index watch
     # (chatbot/index_watch.py) loads a newer one that another process built.
     index_generation: str | None = None
+    # CHATBOT_TRANSLATION_MODEL (build_translator): reads and writes the shop's other languages.
+    # None: the plain generator does.
+    translator: Generator | None = None
 
     @property
     def plain_generator(self) -> Generator:
         """The generator to use where the shop's adapter does not help (rewrites, other languages)."""
         return self.base_generator or self.generator
+
+    @property
+    def translating_generator(self) -> Generator:
+        """The generator that translates questions and answers (and rewrites follow-ups)."""
+        return self.translator or self.plain_generator
 
     def refresh_index(self) -> None:
         """Bring the index up to date with the store's catalog (after a sync) and serve it.
@@ -58,14 +66,14 @@ class Desk:
 
     def close(self) -> None:
         """Stop the generators' worker threads."""
-        for generator in (self.generator, self.base_generator):
+        for generator in (self.generator, self.base_generator, self.translator):
             getattr(generator, "close", lambda: None)()
 
 
 def build_desk(settings: Settings) -> Desk:
     """Connect to the store, load the index and the model (slow parts first to fail fast)."""
     from chatbot.index_watch import live_generation
-    from chatbot.llm.generation import build_base_generator, build_generator
+    from chatbot.llm.generation import build_base_generator, build_generator, build_translator
     from chatbot.language import warm_up
     from chatbot.llm.loading import pick_device
     from chatbot.offers.policy import load_policy
@@ -86,4 +94,5 @@ def build_desk(settings: Settings) -> Desk:
     plain = base_generator or (generator if generator.adapter_version is None else None)
     risk = RiskScorer.build(settings, embedder, loaded=getattr(plain, "loaded", None))
     sessions = session_factory(make_engine(settings.database_url, settings.database_timeout_s))
-    return Desk(settings, sessions, generator, retriever, risk, policy, base_generator, generation)
+    return Desk(settings, sessions, generator, retriever, risk, policy, base_generator, generation,
+                build_translator(settings))

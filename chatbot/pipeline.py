@@ -72,7 +72,7 @@ def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None
         # 3. The question as meant in the conversation (standalone, typos corrected, in the
         #    documents' language), then its evidence: the shop's documents and the signed-in
         #    shopper's own orders, cut to the sentences that answer it.
-        question = understand(text, start.history, retriever=desk.retriever, generator=desk.plain_generator,
+        question = understand(text, start.history, retriever=desk.retriever, generator=desk.translating_generator,
                               settings=settings)
         language = question.language.code
         evidence = gather_evidence(question, request.customer_id, desk.retriever, desk.sessions, settings)
@@ -103,7 +103,7 @@ def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None
                 yield from answering
             else:
                 yield from _translated(answering, answer, settings.shop_languages[0], language,
-                                       desk.plain_generator, settings.max_new_tokens)
+                                       desk.translating_generator, settings.max_new_tokens)
         state = "cancelled" if cancel.is_set() else "ok"
     except GeneratorExit:  # the caller went away mid-turn: record it, then stop
         cancel.set()

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
         "default: the profile's `adapters` (the demo shop ships one, so a fresh install answers well before any "
         "training); empty: none",
     )
+    translation_model: str = Field(
+        "",
+        description="causal LM that translates questions and answers in the shop's other languages (a catalog "
+        "name, local folder or hub id, loaded beside the served model); empty: the served model without its adapter",
+    )
     embedding_model: str = Field(DEFAULT_EMBEDDING_MODEL, description="sentence-transformers model")
     index_dir: Path | None = Field(None, description="knowledge index; default the shop's folder/index")
     docs_dirs: list[Path] | None = Field(

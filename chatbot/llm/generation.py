@@ -128,3 +128,15 @@ def build_base_generator(settings, served: Generator) -> Generator | None:
 
     return HFGenerator(load_model(settings), None, max_batch=settings.max_batch, max_queue=settings.max_queue,
                        repetition_penalty=settings.repetition_penalty)
+
+
+def build_translator(settings) -> Generator | None:
+    """CHATBOT_TRANSLATION_MODEL loaded beside the served model, without an adapter; None when
+    none is set or it is the served model (the base generator translates then)."""
+    if not settings.translation_model or settings.translation_model == settings.model:
+        return None
+    from chatbot.llm.loading import load_model
+
+    loaded = load_model(settings.model_copy(update={"model": settings.translation_model}))
+    return HFGenerator(loaded, None, max_batch=settings.max_batch, max_queue=settings.max_queue,
+                       repetition_penalty=settings.repetition_penalty)
