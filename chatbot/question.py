@@ -45,6 +45,11 @@ _ITEM = re.compile(r"\b(?:it|they|them)\b|\b(?:that|this)(?=\s*[?.!]*$)", re.IGN
 POINTERS = re.compile(r"\b(?:it|its|that|this|they|them|those|these|one|ones|there|same)\b", re.IGNORECASE)
 # What may stand before the new subject of a follow-up: "and for shoes", "what about in XL".
 _SUBJECT_LEAD = re.compile(r"^\s*(?:for|about|with|in|on|to|the|a|an)\b\s*", re.IGNORECASE)
+# A number a follow-up names a variant by: "the 3-person version", "the two-person one" (a
+# word only joined to what it counts: "the green one" names no number).
+NUMBER_WORDS = {w: n for n, w in enumerate("one two three four five six seven eight nine ten eleven twelve".split(), 1)}
+_NUMBER = re.compile(rf"\d+|\b(?:{'|'.join(NUMBER_WORDS)})(?=-[^\W\d_])", re.IGNORECASE)
+_LEADING_NUMBER = re.compile(r"^\d+")
 READS_AS_SHARE = 0.75  # a message this share of whose words are common in a language is in it
 CHAIN = 3  # user messages at most that make up the question a follow-up leans on
 SWAP_SIMILARITY = 0.45  # a previous word at least this like the follow-up's subject is replaced by it
@@ -178,7 +183,8 @@ def rewrite_with_rules(text: str, previous: str, retriever) -> str:
     subject = re.sub(r"\s+(?:one|version|size|model)$", "", subject, flags=re.IGNORECASE)
     if product is not None and opening and subject and product.lower() in previous.lower():
         # "the kids' size I mean" after the men's rain pants: the catalog's kids' ones, if it has them.
-        variant = retriever.product_named(f"{subject} {OWNER.sub('', product)}")
+        # "and the 3-person version?" after the Aspen 2P tent: the Aspen 3P, its sibling by number.
+        variant = sibling(product, subject, retriever) or retriever.product_named(f"{subject} {OWNER.sub('', product)}")
         if variant not in (None, product):
             at = previous.lower().index(product.lower())
             return previous[:at] + variant + previous[at + len(product):]
@@ -209,6 +215,26 @@ def about_product(text: str, previous: str, retriever) -> str | None:
     if product is None or not _ITEM.search(text) or retriever.product_named(text) is not None:
         return None
     return _ITEM.sub(f"the {product}", text, count=1)
+
+
+def sibling(product: str, subject: str, retriever) -> str | None:
+    """The catalog's product named as product is but for one word that starts with the number
+    subject names ("3-person", "two-person": the Aspen 3P Backpacking Tent beside the Aspen 2P;
+    "the 20 liter one": the Stream Dry Bag 20 L beside the 10 L); None if subject names no
+    number, or no such product or several."""
+    numbers = {int(n) if n.isdigit() else NUMBER_WORDS[n.lower()] for n in _NUMBER.findall(subject)}
+    if len(numbers) != 1:
+        return None
+    wanted, words = numbers.pop(), product.split()
+    found = set()
+    for title in {c.title for c in retriever.index.chunks if c.doc_type == "product"}:
+        other = title.split()
+        differ = [(ours, theirs) for ours, theirs in zip(words, other) if ours != theirs]
+        if len(other) == len(words) and len(differ) == 1 and _LEADING_NUMBER.match(differ[0][0]):
+            number = _LEADING_NUMBER.match(differ[0][1])
+            if number and int(number.group(0)) == wanted:
+                found.add(title)
+    return next(iter(found)) if len(found) == 1 else None
 
 
 def _field_terms(product: str, retriever) -> set[str]:

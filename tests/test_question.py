@@ -140,6 +140,11 @@ def test_a_follow_up_to_a_follow_up_leans_on_the_question_they_follow(retriever,
     ("How much is the Men's Basecamp Fleece?", "oh wait, the women's one please", "How much is the women's Basecamp Fleece?"),
     # Another owner's product of the same name, when the catalog has it.
     ("How much is the Men's Trailhead Rain Pants?", "the kids' size I mean", "How much is the Kids' Trailhead Rain Pants?"),
+    # A sibling named by its number, in words the catalog does not use ("2P", "20 L").
+    ("How much is the Aspen 2P Backpacking Tent?", "and the 3-person version?", "How much is the Aspen 3P Backpacking Tent?"),
+    ("How much is the Aspen 1P Backpacking Tent?", "no wait, I meant the two-person one",
+     "How much is the Aspen 2P Backpacking Tent?"),
+    ("How much is the Stream Dry Bag 10 L?", "oops, the 20 liter one I mean", "How much is the Stream Dry Bag 20 L?"),
 ])
 def test_a_correction_puts_what_the_shopper_meant_in_place(retriever, previous, text, standalone):
     from chatbot.question import rewrite_with_rules
@@ -197,3 +202,15 @@ def test_a_short_follow_up_keeps_the_language_the_last_message_was_read_in(retri
     history = [{"role": "user", "content": "price of mens thermogrd synthteic crew ?"}]
     question = understand("and the wieght?", history, retriever=retriever, generator=Unused(), settings=settings)
     assert question.language.code == "en"
+
+
+def test_a_sibling_is_named_by_one_number_and_only_when_the_catalog_has_exactly_one(retriever):
+    from chatbot.question import sibling
+
+    assert sibling("Aspen 2P Backpacking Tent", "the 3-person version", retriever) == "Aspen 3P Backpacking Tent"
+    assert sibling("Switchback 18 Daypack", "the 30", retriever) == "Switchback 30 Daypack"
+    assert sibling("Aspen 2P Backpacking Tent", "the 5-person one", retriever) is None  # none with 5P
+    assert sibling("Aspen 2P Backpacking Tent", "the green one", retriever) is None  # no number
+    assert sibling("Aspen 2P Backpacking Tent", "the one-person one", retriever) == "Aspen 1P Backpacking Tent"
+    assert sibling("Aspen 2P Backpacking Tent", "2 or 3 person", retriever) is None  # which one?
+
