@@ -37,6 +37,8 @@ from evals.suite import SuiteResult, dev_questions
 from knowledge.focus import NAMED
 from knowledge.retrieval import covers
 
+_NUMBER_HYPHEN = re.compile(r"(\d)[-\u2010\u2011](?=[^\W\d_])")  # "1-year", "30-day"
+
 # The model's own ways of declining, counted as refusals besides the hand-off reply.
 REFUSAL_CUES = re.compile(
     r"\b(i don'?t know|i do not know|i(?:'m| am) not sure|i can'?t (?:answer|help)|"
@@ -77,11 +79,11 @@ def answer_question(question: dict, generator, context: Context) -> dict:
     facts = check(answer.text, prompt.evidence)
     key_fact = question["key_fact"]  # empty for unanswerable questions
     # The prompt shows each evidence's title and text: "whats RO-FLC-0001" is answered by a title.
-    reachable = bool(key_fact) and covers(evidence, settings.coverage_threshold) and any(_contains(f"{e.title}\n{e.text}", key_fact)
+    reachable = bool(key_fact) and covers(evidence, settings.coverage_threshold) and any(states(f"{e.title}\n{e.text}", key_fact)
                                                             for e in prompt.evidence)
     # What the prompt shows first: a record the question names, whole, else its first sentence.
     first = prompt.evidence[0] if reachable else None
-    fact_first = first is not None and _contains(
+    fact_first = first is not None and states(
         f"{first.title}\n" + (first.text if first.score >= NAMED else first.text.split("\n", 1)[0]), key_fact)
     cited = sorted({prompt.evidence[n - 1].doc_id for n in answer.cited(len(prompt.evidence))})
     return {
@@ -119,7 +121,7 @@ def score(rows: list[dict]) -> dict[str, float]:
     unanswerable = [r for r in rows if r["kind"] in UNANSWERABLE_KINDS]
     facts = sum(r["facts"] for r in rows)
     return {
-        "key_fact_accuracy": _share(answerable, lambda r: _contains(r["answer"], r["key_fact"])),
+        "key_fact_accuracy": _share(answerable, lambda r: states(r["answer"], r["key_fact"])),
         "citation_accuracy": _share(answerable, lambda r: bool(set(r["cited"]) & set(r["expected"]))),
         "refusal_accuracy": _share(unanswerable, lambda r: r["refused"]),
         "groundedness": sum(r["grounded_facts"] for r in rows) / facts if facts else 1.0,
@@ -132,8 +134,8 @@ def score(rows: list[dict]) -> dict[str, float]:
         # ones the check took it from (false rejections).
         "claims_removed_share": _share(rows, lambda r: bool(r.get("claims_removed"))),
         "claim_false_rejections": _share(
-            [r for r in answerable if _contains(" ".join([r["answer"], *r.get("claims_removed", [])]), r["key_fact"])],
-            lambda r: not _contains(r["answer"], r["key_fact"])),
+            [r for r in answerable if states(" ".join([r["answer"], *r.get("claims_removed", [])]), r["key_fact"])],
+            lambda r: not states(r["answer"], r["key_fact"])),
     }
 
 
@@ -141,9 +143,14 @@ def _share(rows: list[dict], test) -> float:
     return sum(1 for r in rows if test(r)) / len(rows) if rows else 0.0
 
 
-def _contains(answer: str, fact: str) -> bool:
-    squash = lambda s: re.sub(r"\s+", " ", s).strip().lower()  # noqa: E731
+def states(answer: str, fact: str) -> bool:
+    """Whether answer states fact: case-insensitive, whitespace squashed, and a number joined
+    to its unit by a hyphen read as written apart ("our 1-year warranty" states "1 year")."""
     return squash(fact) in squash(answer)
+
+
+def squash(text: str) -> str:
+    return _NUMBER_HYPHEN.sub(r"\1 ", re.sub(r"\s+", " ", text)).strip().lower()
 
 
 def load_context(settings) -> Context:
@@ -246,7 +253,7 @@ def by_kind(rows: list[dict]) -> list[dict]:
         table.append({
             "kind": kind, "questions": len(group),
             "key_fact": _share(group, lambda r: r["kind"] not in UNANSWERABLE_KINDS
-                               and _contains(r["answer"], r["key_fact"])),
+                               and states(r["answer"], r["key_fact"])),
             "cited_right": _share(group, lambda r: bool(set(r["cited"]) & set(r["expected"]))),
             "refused": _share(group, lambda r: r["refused"]),
             "handoff": actions.count("handoff") / len(group),

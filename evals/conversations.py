@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from evals.answers import is_refusal
+from evals.answers import is_refusal, states
 from evals.suite import DATA_DIR, SuiteResult, load_jsonl
 
 DATA_FILE = DATA_DIR / "conversations" / "conversations.jsonl"
@@ -145,13 +145,9 @@ def play_all(conversations: list[dict], desk) -> tuple[list[dict], float]:
 
 # ---- judging ---------------------------------------------------------------------------
 
-def squash(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip().lower()
-
-
 def has_key_fact(answer: str, facts: list[str]) -> bool:
-    """Any one of the acceptable facts, case-insensitive, whitespace squashed."""
-    return any(squash(fact) in squash(answer) for fact in facts)
+    """Any one of the acceptable facts, stated as evals.answers.states reads them."""
+    return any(states(answer, fact) for fact in facts)
 
 
 def handed_off(row: dict) -> bool:

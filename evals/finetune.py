@@ -118,13 +118,13 @@ def plot(rows: list[dict]):
 
 def _changed(results: dict, adapter: str, limit: int = 6) -> list[str]:
     """Questions where the adapter found the key fact and the base model did not."""
-    from evals.answers import _contains
+    from evals.answers import states
 
     base = {r["id"]: r for r in results["base"][1]}
     lines = ["## Where the adapter got it right and the base model did not", ""]
     for row in results[adapter][1]:
         before = base[row["id"]]
-        if row["key_fact"] and _contains(row["answer"], row["key_fact"]) and not _contains(before["answer"], row["key_fact"]):
+        if row["key_fact"] and states(row["answer"], row["key_fact"]) and not states(before["answer"], row["key_fact"]):
             lines.append(f"- {row['question']} → base: {before['answer'][:160]!r}; adapter: {row['answer'][:160]!r}")
             if len(lines) - 2 >= limit:
                 break

@@ -153,3 +153,12 @@ def test_the_suite_is_registered():
     from evals.suites import SUITES
 
     assert "conversations" in SUITES
+
+
+def test_a_fact_is_read_as_stated_with_its_unit_hyphenated_or_not():
+    from evals.answers import states
+
+    assert states("Boots carry our 1-year footwear warranty. [1]", "1 year")
+    assert states("It costs $24.95.", "$24.95") and states("Takes 6-10  business days", "6-10 business days")
+    assert not states("a 30-day window", "30 days")  # "day" is not "days"
+    assert not states("2 years on jackets", "1 year")
