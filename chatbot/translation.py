@@ -40,10 +40,29 @@ EXAMPLES = {
 # A number as either language writes it: "24.95" and "24,95" and "1,000" and "1.000" are compared
 # by their digit groups; "A1042" and "1Z999" give their digits.
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# A sentence of a line, with the citations after its full stop ("$24.95" is not an end).
+_PIECE = re.compile(r"\S.*?(?:[.!?](?:\s*\[\d+\])*(?=\s|$)|$)")
 
 
 def translate(text: str, source: str, target: str, generator, *, max_new_tokens: int) -> str | None:
-    """text (in source) in target, or None when no attempt kept its numbers."""
+    """text (in source) in target, or None when no attempt kept its numbers. A text whose
+    translation whole changed a number is translated again a sentence at a time (a small model
+    keeps a sentence's numbers more often than a paragraph's), and kept if every one held."""
+    whole = _translated(text, source, target, generator, max_new_tokens)
+    lines = [_PIECE.findall(line) for line in text.splitlines()]
+    if whole is not None or sum(len(pieces) for pieces in lines) < 2:
+        return whole
+    translated = []
+    for pieces in lines:
+        done = [_translated(piece, source, target, generator, max_new_tokens) for piece in pieces]
+        if None in done:
+            return None
+        translated.append(" ".join(done))
+    return "\n".join(translated)
+
+
+def _translated(text: str, source: str, target: str, generator, max_new_tokens: int) -> str | None:
+    """The first attempt's translation of text that keeps its numbers, or None."""
     for attempt in attempts(text, source, target):
         translation = "".join(generator.stream(attempt, max_new_tokens=max_new_tokens)).strip()
         if faithful(text, translation):

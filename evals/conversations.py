@@ -246,8 +246,12 @@ class Judge:
     @classmethod
     def for_shop(cls, shop: str, tone: str, store_dir: Path) -> "Judge":
         load = lambda name: json.loads((Path(store_dir) / name).read_text(encoding="utf-8"))  # noqa: E731
-        # Longest first, so "Men's Trailhead Rain Jacket" goes before "Trailhead Rain Jacket".
-        names = sorted({p["name"] for p in load("products.json")}, key=len, reverse=True)
+        from knowledge.retrieval import OWNER
+
+        # Longest first, so "Men's Trailhead Rain Jacket" goes before "Trailhead Rain Jacket"
+        # (also a name as replies write it: "La Ridgeline Trek 48 Pack a un poids de 1.66 kg").
+        products = {p["name"] for p in load("products.json")}
+        names = sorted(products | {OWNER.sub("", n) for n in products}, key=len, reverse=True)
         return cls(rule_phrases(system_rules(shop, tone)), {o["number"]: o for o in load("orders.json")}, tuple(names))
 
     def __call__(self, row: dict) -> dict:

@@ -40,3 +40,30 @@ def test_a_second_attempt_asks_differently():
     first, second = attempts(ENGLISH, "en", "es")
     assert first != second and "Spanish" in first[0]["content"] and first[-1]["content"] == ENGLISH
     assert len(attempts(ENGLISH, "en", "nl")) == 1  # no worked example for Dutch
+
+
+class Scripted:
+    """A model that answers each text it is asked to translate from a table (its last message)."""
+
+    def __init__(self, table: dict[str, str]):
+        self.table, self.asked = table, []
+
+    def stream(self, messages, *, max_new_tokens):
+        self.asked.append(messages[-1]["content"])
+        yield self.table.get(messages[-1]["content"], "")
+
+
+def test_an_answer_whose_numbers_changed_whole_is_translated_sentence_by_sentence():
+    from chatbot.translation import translate
+
+    first, second = "Shipping to Spain costs $24.95. [1]", "It takes 7-12 business days. [1]"
+    text = f"{first} {second}\nReturns are free."
+    model = Scripted({text: "El envío a España cuesta $24.95 y tarda 7-14 días hábiles.",  # 12 became 14
+                      first: "El envío a España cuesta $24.95. [1]", second: "Tarda 7-12 días hábiles. [1]",
+                      "Returns are free.": "Las devoluciones son gratis."})
+    assert translate(text, "en", "es", model, max_new_tokens=50) == (
+        "El envío a España cuesta $24.95. [1] Tarda 7-12 días hábiles. [1]\nLas devoluciones son gratis.")
+    assert model.asked.count(text) == 2  # both whole attempts first
+
+    model = Scripted({first: "El envío a España cuesta $24.95. [1]", second: "Tarda unos días. [1]"})
+    assert translate(f"{first} {second}", "en", "es", model, max_new_tokens=50) is None  # one sentence lost a number
