@@ -127,3 +127,20 @@ def test_int8_quantization_is_a_cpu_choice_and_still_generates(tiny_model_dir, t
         assert list(generator.stream(MESSAGES, max_new_tokens=6, stats=stats)) and stats.tokens_generated
     finally:
         generator.close()
+
+
+def test_a_translation_model_loads_beside_the_served_one_only_when_it_is_another(smollm2_dir, tmp_path):
+    from chatbot.desk import Desk
+    from chatbot.llm.generation import build_translator
+    from tests.conftest import make_settings
+
+    assert build_translator(make_settings(tmp_path)) is None  # none set: the base model translates
+    assert build_translator(make_settings(tmp_path, translation_model=SMOLLM2)) is None  # the served one
+    translator = build_translator(make_settings(tmp_path, model="qwen2.5-0.5b", translation_model=SMOLLM2))
+    try:
+        assert translator.model_id == SMOLLM2 and translator.adapter_version is None
+        served = object()
+        assert Desk(None, None, served, None, None, None, translator=translator).translating_generator is translator
+        assert Desk(None, None, served, None, None, None).translating_generator is served
+    finally:
+        translator.close()
