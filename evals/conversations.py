@@ -397,7 +397,9 @@ def conversations_suite() -> SuiteResult:
     table = by_kind(rows)
     measured = {"key_fact_accuracy", "follow_up_key_facts", "typo_key_facts", "non_english_key_facts",
                 "handoff_accuracy", "order_not_found_accuracy", "language_match"}
+    translator = settings.translation_model or f"{generator.model_id} without its adapter"
     notes = [f"Model `{generator.model_id}`, adapter `{generator.adapter_version or 'none'}`, "
+             f"translations by `{translator}` (CHATBOT_TRANSLATION_MODEL), "
              f"{len(conversations)} conversations, {len(rows)} turns, {CONCURRENCY} conversations at a time, "
              f"{wall_s:.0f} s in all" + "".join(f" ({v}={x.strip()})" for v, x in ((LIMIT_VARIABLE, limit),
                                                                                   (KINDS_VARIABLE, kinds)) if x.strip())
