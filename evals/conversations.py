@@ -223,10 +223,13 @@ def language_detector():
 
 def reply_language(answer: str, names: tuple[str, ...] = ()) -> str | None:
     """The ISO 639-1 code of the reply's language, judged on its words alone: citations,
-    numbers and product names (English in every language) are taken out first."""
+    numbers and product names (English in every language) are taken out first, also the
+    words of a name a reply wrote in another order ("El Tarp Canopy 3x3 Ultralight cuesta")."""
     text = re.sub(r"\[\d+\]", " ", answer)
     for name in names:
         text = re.sub(re.escape(name), " ", text, flags=re.IGNORECASE)
+    words = {w.lower() for name in names for w in re.findall(r"[^\W\d_]+(?:'s?)?", name)}
+    text = re.sub(r"[^\W\d_]+(?:'s?)?", lambda m: " " if m.group(0).lower() in words else m.group(0), text)
     text = re.sub(r"[$€£]?\d[\d.,:/%-]*", " ", text)
     if len(re.findall(r"[^\W\d_]{2,}", text)) < 2:  # too little left to tell
         return None

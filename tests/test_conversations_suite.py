@@ -162,3 +162,11 @@ def test_a_fact_is_read_as_stated_with_its_unit_hyphenated_or_not():
     assert states("It costs $24.95.", "$24.95") and states("Takes 6-10  business days", "6-10 business days")
     assert not states("a 30-day window", "30 days")  # "day" is not "days"
     assert not states("2 years on jackets", "1 year")
+
+
+def test_the_reply_language_is_read_without_product_names_in_any_order(judge):
+    from evals.conversations import reply_language
+
+    assert reply_language("El Tarp Canopy 3x3 Ultralight cuesta $129.00. [1]", judge.names) == "es"
+    assert reply_language("La Ridgeline Trek 48 Pack a un poids de 1.66 kg. [1]", judge.names) == "fr"
+    assert reply_language("The Canopy 3x3 Ultralight Tarp costs $129.00 and ships today. [1]", judge.names) == "en"
