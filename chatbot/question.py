@@ -124,7 +124,8 @@ def understand(text: str, history: list[dict[str, str]], *, retriever, generator
             # A product the conversation named goes in its pronoun's place, as in the documents'
             # language ("And how much does it weigh?"): the model, shown the conversation, asked
             # the previous question again.
-            about = about_product(translated, previous, retriever)
+            about = about_product(translated, previous, retriever) or _variant(translated, previous, retriever,
+                                                                                  generator, documents)
             standalone = about or rewrite_with_model(text, history, generator, documents) or translated
         if translated:  # the message as typed is searched too: the model's rewrite may miss
             queries, rewrite = list(dict.fromkeys([standalone, translated, text])), "model"
@@ -215,6 +216,17 @@ def about_product(text: str, previous: str, retriever) -> str | None:
     if product is None or not _ITEM.search(text) or retriever.product_named(text) is not None:
         return None
     return _ITEM.sub(f"the {product}", text, count=1)
+
+
+def _variant(translated: str, previous: str, retriever, generator, documents: str) -> str | None:
+    """A translated follow-up naming another variant of the previous question's product ("¿Y la
+    versión de 3 personas?": "And the 3-person version?"), as the previous question about that
+    product, in the documents' language; None if it names none."""
+    product = retriever.product_named(previous)
+    swapped = rewrite_with_rules(translated, previous, retriever)
+    if product is None or retriever.product_named(swapped) in (None, product):
+        return None
+    return rewrite_with_model(swapped, [], generator, documents) or swapped
 
 
 def sibling(product: str, subject: str, retriever) -> str | None:

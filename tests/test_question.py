@@ -214,3 +214,24 @@ def test_a_sibling_is_named_by_one_number_and_only_when_the_catalog_has_exactly_
     assert sibling("Aspen 2P Backpacking Tent", "the one-person one", retriever) == "Aspen 1P Backpacking Tent"
     assert sibling("Aspen 2P Backpacking Tent", "2 or 3 person", retriever) is None  # which one?
 
+
+
+def test_a_translated_follow_up_naming_another_variant_asks_about_that_product(retriever, tmp_path):
+    """"¿Y la versión de 3 personas?" after the Aspen 2P's price: the previous question about the
+    Aspen 3P, translated (retrieval on the message alone found a tarp and a first-aid kit)."""
+    lines = iter(["And the 3-person version?", "How much does the Aspen 3P Backpacking Tent cost?"])
+
+    class Translator:
+        tokenizer = None
+        asked = []
+
+        def stream(self, messages, **kwargs):
+            self.asked.append(messages[-1]["content"])
+            yield next(lines)
+
+    model = Translator()
+    history = [{"role": "user", "content": "¿Cuánto cuesta el Aspen 2P Backpacking Tent?"}]
+    question = understand("¿Y la versión de 3 personas?", history, retriever=retriever, generator=model,
+                          settings=make_settings(tmp_path))
+    assert model.asked[1].endswith("¿Cuánto cuesta el Aspen 3P Backpacking Tent?")  # swapped, then translated
+    assert question.asked == question.queries[0] == "How much does the Aspen 3P Backpacking Tent cost?"
