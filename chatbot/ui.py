@@ -101,9 +101,11 @@ def build_ui(app: FastAPI, settings: Settings) -> gr.Blocks:
                     note = inbox.chat_page_note(app.state.desk.sessions, event.reply.conversation_id, customer_id,
                                                 hours=settings.profile.hours, language=language)
                     same = event.reply.conversation_id == state.get("conversation_id")
-                    yield "\n\n".join(filter(None, [render_reply(event.reply), note])), {
+                    # Said once, and again only when it changes: not under every reply while a person is awaited.
+                    shown = "" if same and note == state.get("note") else note
+                    yield "\n\n".join(filter(None, [render_reply(event.reply), shown])), {
                         "conversation_id": event.reply.conversation_id, "customer_id": customer_id,
-                        "agent_seen": state.get("agent_seen", 0) if same else 0}
+                        "agent_seen": state.get("agent_seen", 0) if same else 0, "note": note}
         except DeskError as exc:
             raise gr.Error(str(exc)) from None
         finally:
