@@ -223,8 +223,10 @@ def _variant(translated: str, previous: str, retriever, generator, documents: st
     versión de 3 personas?": "And the 3-person version?"), as the previous question about that
     product, in the documents' language; None if it names none."""
     product = retriever.product_named(previous)
+    if product is None:
+        return None
     swapped = rewrite_with_rules(translated, previous, retriever)
-    if product is None or retriever.product_named(swapped) in (None, product):
+    if retriever.product_named(swapped) in (None, product):
         return None
     return rewrite_with_model(swapped, [], generator, documents) or swapped
 

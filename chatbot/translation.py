@@ -49,9 +49,11 @@ def translate(text: str, source: str, target: str, generator, *, max_new_tokens:
     translation whole changed a number is translated again a sentence at a time (a small model
     keeps a sentence's numbers more often than a paragraph's), and kept if every one held."""
     whole = _translated(text, source, target, generator, max_new_tokens)
-    lines = [_PIECE.findall(line) for line in text.splitlines()]
-    if whole is not None or sum(len(pieces) for pieces in lines) < 2:
+    if whole is not None:
         return whole
+    lines = [_PIECE.findall(line) for line in text.splitlines()]
+    if sum(len(pieces) for pieces in lines) < 2:
+        return None  # one sentence: already tried
     translated = []
     for pieces in lines:
         done = [_translated(piece, source, target, generator, max_new_tokens) for piece in pieces]
