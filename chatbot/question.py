@@ -176,19 +176,20 @@ def rewrite_with_rules(text: str, previous: str, retriever) -> str:
     pointed = about_product(text, previous, retriever)
     if pointed is not None:
         return pointed
-    product = retriever.product_named(previous)
+    named = retriever.mention(previous)
+    product = named.title if named else None
     if _CORRECTION_TAIL.search(text) and not SWAP.match(text):  # "oops, the 30 liter one I mean"
         text = "I mean " + _CORRECTION_TAIL.sub("", _CORRECTION_LEAD.sub("", text))
     opening = SWAP.match(text)
     subject = _SUBJECT_LEAD.sub("", _CORRECTION_TAIL.sub("", text[opening.end():]) if opening else "").strip(" ?!.,")
     subject = re.sub(r"\s+(?:one|version|size|model)$", "", subject, flags=re.IGNORECASE)
-    if product is not None and opening and subject and product.lower() in previous.lower():
+    if named is not None and opening and subject:
         # "the kids' size I mean" after the men's rain pants: the catalog's kids' ones, if it has them.
-        # "and the 3-person version?" after the Aspen 2P tent: the Aspen 3P, its sibling by number.
+        # "and the 3-person version?" after the aspen 2p tent: the Aspen 3P, its sibling by number,
+        # in place of the words that named the 2P.
         variant = sibling(product, subject, retriever) or retriever.product_named(f"{subject} {OWNER.sub('', product)}")
         if variant not in (None, product):
-            at = previous.lower().index(product.lower())
-            return previous[:at] + variant + previous[at + len(product):]
+            return previous[:named.start] + variant + previous[named.end:]
     words = [m for m in re.finditer(r"[^\W\d_]+(?:'s)?", previous) if terms(m.group(0))]
     if not opening or not terms(subject) or not words or POINTERS.search(subject):
         return f"{previous} {text}"
@@ -241,7 +242,7 @@ def sibling(product: str, subject: str, retriever) -> str | None:
         return None
     wanted, words = numbers.pop(), product.split()
     found = set()
-    for title in {c.title for c in retriever.index.chunks if c.doc_type == "product"}:
+    for title in retriever.product_titles:
         other = title.split()
         differ = [(ours, theirs) for ours, theirs in zip(words, other) if ours != theirs]
         if len(other) == len(words) and len(differ) == 1 and _LEADING_NUMBER.match(differ[0][0]):

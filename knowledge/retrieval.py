@@ -30,6 +30,7 @@ from shopcore.schemas import Evidence
 from knowledge.chunking import Chunk
 from knowledge.embed import Embedder
 from knowledge.index import Index
+from knowledge.keyword import terms
 from knowledge.spelling import Correction, Speller
 
 MODES = ("hybrid", "dense", "keyword")
@@ -39,6 +40,7 @@ RELEVANCE_WEIGHTS = (-3.45, 5.14, 2.44)
 COVERAGE_THRESHOLD = 0.5
 VECTOR_CACHE_SIZE = 20_000  # sentence vectors kept for the focus step (1.5 KB each)
 OWNER = re.compile(r"^[\w-]+'s?\s+(?=\S)")  # "Men's ", "Kids' " opening a product title
+_WORD = re.compile(r"[^\W_]+(?:[-'°][^\W_]+)*")  # a word of a product name as text writes it
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,13 @@ class Hit:
     score: float  # relevance to the query, 0..1 (>= COVERAGE_THRESHOLD: covers it)
     similarity: float  # cosine similarity of query and chunk embeddings
     coverage: float  # share of the query's term weight the chunk contains, 0..1
+
+
+@dataclass(frozen=True)
+class Mention:
+    title: str  # the product's title in the catalog
+    start: int  # where the text names it: text[start:end]
+    end: int
 
 
 def relevance_from(similarity: float, coverage: float, weights: tuple[float, float, float] = RELEVANCE_WEIGHTS) -> float:
@@ -71,30 +80,71 @@ class Retriever:
     _vectors: OrderedDict = field(default_factory=OrderedDict, repr=False, compare=False)
     _cache_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _speller: Speller | None = field(default=None, repr=False, compare=False)
+    _products: frozenset[str] | None = field(default=None, repr=False, compare=False)
     _titles: list[tuple[str, set[str]]] | None = field(default=None, repr=False, compare=False)
+    _title_terms: dict[str, tuple[str, set[str]]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def product_titles(self) -> frozenset[str]:
+        """The titles of the catalog's products (read from the chunks once)."""
+        if self._products is None:
+            self._products = frozenset(c.title for c in self.index.chunks if c.doc_type == "product")
+        return self._products
 
     def spell(self, query: str) -> Correction:
         """query with its misspellings of the shop's vocabulary corrected (knowledge/spelling.py)."""
         if self._speller is None:  # built once, from the chunks this retriever searches
-            names = {c.title for c in self.index.chunks if c.doc_type == "product"}
+            names = self.product_titles
             self._speller = Speller.of((f"{c.heading}\n{c.text}" for c in self.index.chunks), self.language,
                                        names | {OWNER.sub("", n) for n in names})
         return self._speller.correct(query)
 
     def product_named(self, text: str) -> str | None:
-        """The title of the product text names ("Women's Nimbus Synthetic Vest", also without
-        its "Women's"), the longest name if several; None if it names none, or a name that
-        is two products' ("Couloir GTX Pro Shell": the men's and the women's)."""
+        """The title of the product text names (see `mention`), or None."""
+        named = self.mention(text)
+        return named.title if named else None
+
+    def mention(self, text: str) -> Mention | None:
+        """The product text names and where. Its title whole ("Women's Nimbus Synthetic
+        Vest", also without its "Women's"), the longest if several; else, as shoppers write
+        names, the first word of a name with more of its words ("the aspen 2p tent": the Aspen
+        2P Backpacking Tent; "the 10 liter stream dry bag": the Stream Dry Bag 10 L), the
+        title that has most of the text's words. None if it names none, or a name that is two
+        products' ("Couloir GTX Pro Shell", "the nimbus vest": the men's and the women's)."""
         if self._titles is None:  # (name as text may write it, titles of that name) longest first
             names: dict[str, set[str]] = {}
-            for title in {c.title for c in self.index.chunks if c.doc_type == "product"}:
+            for title in self.product_titles:
                 names.setdefault(title.lower(), set()).add(title)
                 if OWNER.match(title):
                     names.setdefault(OWNER.sub("", title).lower(), set()).add(title)
             self._titles = sorted(names.items(), key=lambda n: -len(n[0]))
         lowered = f" {text.lower()} "
-        titles = next((titles for name, titles in self._titles if f" {name}" in lowered), set())
-        return next(iter(titles)) if len(titles) == 1 else None
+        for name, titles in self._titles:
+            if f" {name}" in lowered:
+                if len(titles) != 1:
+                    return None
+                at = lowered.index(f" {name}")  # the text's own offset: one space was put before it
+                return Mention(next(iter(titles)), at, at + len(name))
+        return self._partly_named(text)
+
+    def _partly_named(self, text: str) -> Mention | None:
+        """The product whose name's first word and at least one more the text has (`mention`)."""
+        if self._title_terms is None:  # title: (first term of its name, all its terms)
+            self._title_terms = {}
+            for title in self.product_titles:
+                first = terms(OWNER.sub("", title))
+                if first:
+                    self._title_terms[title] = (first[0], set(terms(title)))
+        words = [(m, set(terms(m.group(0)))) for m in _WORD.finditer(text)]
+        have = set().union(*(found for _, found in words))
+        scores = {title: len(have & every) for title, (first, every) in self._title_terms.items() if first in have}
+        best = max(scores.values(), default=0)
+        named = [title for title, score in scores.items() if score == best]
+        if best < 2 or len(named) != 1:
+            return None
+        every = self._title_terms[named[0]][1]
+        spans = [m for m, found in words if found & every]
+        return Mention(named[0], spans[0].start(), spans[-1].end())
 
     def search(self, query: str, k: int = 5, *, mode: str = "hybrid",
                doc_types: list[str] | None = None, categories: list[str] | None = None,

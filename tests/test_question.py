@@ -137,14 +137,19 @@ def test_a_follow_up_to_a_follow_up_leans_on_the_question_they_follow(retriever,
     ("How long is the warranty on jackets?", "sorry, I meant backpacks",  # not alike enough to swap: joined
      "How long is the warranty on jackets? sorry, I meant backpacks"),
     ("How much is shipping to Germany?", "oops, I meant Canada", "How much is shipping to Canada?"),
-    ("How much is the Men's Basecamp Fleece?", "oh wait, the women's one please", "How much is the women's Basecamp Fleece?"),
-    # Another owner's product of the same name, when the catalog has it.
+    # Another owner's product of the same name, when the catalog has it, in place of the words
+    # that named the first (shoppers seldom write a whole title).
+    ("How much is the Men's Basecamp Fleece?", "oh wait, the women's one please",
+     "How much is the Women's Basecamp Fleece Jacket?"),
     ("How much is the Men's Trailhead Rain Pants?", "the kids' size I mean", "How much is the Kids' Trailhead Rain Pants?"),
     # A sibling named by its number, in words the catalog does not use ("2P", "20 L").
     ("How much is the Aspen 2P Backpacking Tent?", "and the 3-person version?", "How much is the Aspen 3P Backpacking Tent?"),
     ("How much is the Aspen 1P Backpacking Tent?", "no wait, I meant the two-person one",
      "How much is the Aspen 2P Backpacking Tent?"),
     ("How much is the Stream Dry Bag 10 L?", "oops, the 20 liter one I mean", "How much is the Stream Dry Bag 20 L?"),
+    ("how much is the aspen 2p tent?", "and the 3-person version?", "how much is the Aspen 3P Backpacking Tent?"),
+    ("is the 10 liter stream dry bag waterproof?", "the 20 liter one I mean",
+     "is the Stream Dry Bag 20 L waterproof?"),
 ])
 def test_a_correction_puts_what_the_shopper_meant_in_place(retriever, previous, text, standalone):
     from chatbot.question import rewrite_with_rules
@@ -235,3 +240,21 @@ def test_a_translated_follow_up_naming_another_variant_asks_about_that_product(r
                           settings=make_settings(tmp_path))
     assert model.asked[1].endswith("¿Cuánto cuesta el Aspen 3P Backpacking Tent?")  # swapped, then translated
     assert question.asked == question.queries[0] == "How much does the Aspen 3P Backpacking Tent cost?"
+
+
+@pytest.mark.parametrize("text, product", [
+    ("how much is the aspen 2p tent?", "Aspen 2P Backpacking Tent"),  # a name as shoppers shorten it
+    ("is the 10 liter stream dry bag waterproof?", "Stream Dry Bag 10 L"),
+    ("does the women's nimbus vest come in M?", "Women's Nimbus Synthetic Vest"),
+    ("How much is the Men's Couloir GTX Pro Shell?", "Men's Couloir GTX Pro Shell"),
+    ("does the nimbus vest come in M?", None),  # the men's or the women's
+    ("how much is the aspen 2p?", None),  # the tent or its footprint
+    ("can I return a washed rain jacket?", None),  # words of many names, no name's own word
+    ("how long do I have to return boots?", None),
+])
+def test_a_product_is_named_by_its_name_or_by_the_words_shoppers_shorten_it_to(retriever, text, product):
+    assert retriever.product_named(text) == product
+    named = retriever.mention(text)
+    if product is not None:  # where: the words that named it
+        assert named.title == product
+        assert retriever.product_named(text[named.start:named.end]) == product
