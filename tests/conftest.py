@@ -18,6 +18,10 @@ from shopcore.settings import REPO_ROOT, Settings
 # Most model tests run on the small SmolLM2 (`make test` pulls it); tests of the default
 # model (Qwen2.5-0.5B) ask for it by name.
 SMOLLM2 = "smollm2-135m"
+# The shop's other languages are translated by the served model in tests (and in the desks and
+# servers they start, which inherit this): the 1.5B translator (CHATBOT_TRANSLATION_MODEL's
+# default) would load 3 GB into each; tests/test_llm.py loads a translator of its own.
+os.environ["CHATBOT_TRANSLATION_MODEL"] = ""
 # The model cache is shared with `make setup`, so the GGUF conversion happens once.
 MODEL_CACHE = Path(os.environ.get("CHATBOT_MODEL_CACHE_DIR", REPO_ROOT / "var" / "models"))
 POSTGRES_URL = os.environ.get(

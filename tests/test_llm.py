@@ -136,6 +136,10 @@ def test_a_translation_model_loads_beside_the_served_one_only_when_it_is_another
 
     assert build_translator(make_settings(tmp_path)) is None  # none set: the base model translates
     assert build_translator(make_settings(tmp_path, translation_model=SMOLLM2)) is None  # the served one
+    assert build_translator(make_settings(tmp_path, model="qwen2.5-0.5b", translation_model=SMOLLM2,
+                                          shop_languages=["en"])) is None  # nothing to translate
+    assert build_translator(make_settings(tmp_path, model="qwen2.5-0.5b", translation_model=SMOLLM2,
+                                          generator="openai")) is None  # a model server's workers load none
     translator = build_translator(make_settings(tmp_path, model="qwen2.5-0.5b", translation_model=SMOLLM2))
     try:
         assert translator.model_id == SMOLLM2 and translator.adapter_version is None

@@ -130,10 +130,19 @@ def build_base_generator(settings, served: Generator) -> Generator | None:
                        repetition_penalty=settings.repetition_penalty)
 
 
+def translates(settings) -> bool:
+    """Whether CHATBOT_TRANSLATION_MODEL is loaded beside the served model: one is set, it is
+    another, the shop answers in more languages than its documents', and the desk loads models
+    itself (with a model server, CHATBOT_GENERATOR=openai, its workers load none: the served
+    model translates)."""
+    return (bool(settings.translation_model) and settings.translation_model != settings.model
+            and len(settings.shop_languages) > 1 and settings.generator != "openai")
+
+
 def build_translator(settings) -> Generator | None:
     """CHATBOT_TRANSLATION_MODEL loaded beside the served model, without an adapter; None when
-    none is set or it is the served model (the base generator translates then)."""
-    if not settings.translation_model or settings.translation_model == settings.model:
+    `translates` says not (the base generator translates then, if anything)."""
+    if not translates(settings):
         return None
     from chatbot.llm.loading import load_model
 
