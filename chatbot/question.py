@@ -310,7 +310,10 @@ def _unnamed(text: str, retriever, most: int = 3) -> str:
         product = retriever.product_named(text)
         if product is None:
             break
-        text = re.sub(re.escape(OWNER.sub("", product)), " ", text, flags=re.IGNORECASE)  # the name, "Men's" aside
+        unnamed = re.sub(re.escape(OWNER.sub("", product)), " ", text, flags=re.IGNORECASE)  # the name, "Men's" aside
+        if unnamed == text:  # named by a shortened name, not written whole: asking again finds it again
+            break
+        text = unnamed
     return text
 
 

@@ -120,11 +120,9 @@ class Retriever:
             self._titles = sorted(names.items(), key=lambda n: -len(n[0]))
         lowered = f" {text.lower()} "
         for name, titles in self._titles:
-            if f" {name}" in lowered:
-                if len(titles) != 1:
-                    return None
-                at = lowered.index(f" {name}")  # the text's own offset: one space was put before it
-                return Mention(next(iter(titles)), at, at + len(name))
+            at = lowered.find(f" {name}")  # also the name's offset in text: one space was put before it
+            if at >= 0:
+                return Mention(next(iter(titles)), at, at + len(name)) if len(titles) == 1 else None
         return self._partly_named(text)
 
     def _partly_named(self, text: str) -> Mention | None:
