@@ -134,6 +134,9 @@ def understand(text: str, history: list[dict[str, str]], *, retriever, generator
         if rewritten:
             queries, rewrite = [rewritten, text], "model"
     elif leans:
+        # The previous question read with its typos corrected, as its own search was: "price of
+        # mens thermogrd synthteic crew" names the product "and the wieght?" asks about.
+        previous = retriever.spell(previous).text
         about = about_product(text, previous, retriever)  # "how much does it weigh?"
         standalone = about or rewrite_with_rules(text, previous, retriever)
         queries, rewrite = [standalone, text], "rules"

@@ -109,8 +109,9 @@ class Retriever:
         Vest", also without its "Women's"), the longest if several; else, as shoppers write
         names, the first word of a name with more of its words ("the aspen 2p tent": the Aspen
         2P Backpacking Tent; "the 10 liter stream dry bag": the Stream Dry Bag 10 L): of those,
-        the title of which the text has the most words. None if it names none, or a name that is
-        two products' ("Couloir GTX Pro Shell", "the nimbus vest": the men's and the women's)."""
+        the title of which the text has the most words, its owner's too ("mens couloir gtx pro
+        shell": the men's). None if it names none, or a name that is two products' without
+        saying whose ("Couloir GTX Pro Shell", "the nimbus vest": the men's and the women's)."""
         if self._titles is None:  # (name as text may write it, titles of that name) longest first
             names: dict[str, set[str]] = {}
             for title in self.product_titles:
@@ -121,8 +122,10 @@ class Retriever:
         lowered = f" {text.lower()} "
         for name, titles in self._titles:
             at = lowered.find(f" {name}")  # also the name's offset in text: one space was put before it
-            if at >= 0:
-                return Mention(next(iter(titles)), at, at + len(name)) if len(titles) == 1 else None
+            if at >= 0 and len(titles) == 1:
+                return Mention(next(iter(titles)), at, at + len(name))
+            if at >= 0:  # two products' name: the owner as typed may tell ("mens thermograd synthetic crew")
+                break
         return self._partly_named(text)
 
     def _partly_named(self, text: str) -> Mention | None:

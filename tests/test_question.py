@@ -121,6 +121,14 @@ def test_model_mode_rewrites_english_follow_ups(retriever, tmp_path):
     assert model.asked[0][-1]["content"] == "Earlier: can I return a washed rain jacket?\nLast: and for shoes?"
 
 
+def test_a_follow_up_finds_the_product_the_previous_question_misspelled(retriever, tmp_path):
+    history = [{"role": "user", "content": "price of mens thermogrd synthteic crew ?"},
+               {"role": "assistant", "content": "It costs $49.00 [1]."}]
+    question = understand("and the wieght?", history, retriever=retriever, generator=Unused(),
+                          settings=make_settings(tmp_path))
+    assert question.query == "the weight of the Men's Thermograd Synthetic Crew"
+
+
 def test_a_follow_up_to_a_follow_up_leans_on_the_question_they_follow(retriever, tmp_path):
     settings = make_settings(tmp_path)
     history = [{"role": "user", "content": "How much is the Men's Couloir GTX Pro Shell?"},
@@ -246,6 +254,7 @@ def test_a_translated_follow_up_naming_another_variant_asks_about_that_product(r
     ("how much is the aspen 2p tent?", "Aspen 2P Backpacking Tent"),  # a name as shoppers shorten it
     ("is the 10 liter stream dry bag waterproof?", "Stream Dry Bag 10 L"),
     ("does the women's nimbus vest come in M?", "Women's Nimbus Synthetic Vest"),
+    ("price of mens thermograd synthetic crew ?", "Men's Thermograd Synthetic Crew"),  # whose, typed plainly
     ("How much is the Men's Couloir GTX Pro Shell?", "Men's Couloir GTX Pro Shell"),
     ("does the nimbus vest come in M?", None),  # the men's or the women's
     ("how much is the aspen 2p?", None),  # the tent or its footprint
