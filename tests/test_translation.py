@@ -67,3 +67,46 @@ def test_an_answer_whose_numbers_changed_whole_is_translated_sentence_by_sentenc
 
     model = Scripted({first: "El envío a España cuesta $24.95. [1]", second: "Tarda unos días. [1]"})
     assert translate(f"{first} {second}", "en", "es", model, max_new_tokens=50) is None  # one sentence lost a number
+
+
+LOWER_48 = "Standard shipping is free on orders of $99 or more delivered in the lower 48 states. [1]"
+
+
+def test_a_sentence_whose_number_the_model_rewrites_is_translated_with_its_numbers_held():
+    from chatbot.translation import translate
+
+    # Asked plainly, the model reads "lower 48 states" as a region and drops the 48.
+    model = Scripted({LOWER_48: "El envío es gratis en pedidos de $99 o más al área del noreste. [1]",
+                      "Standard shipping is free on orders of $[A] or more delivered in the lower [B] states. [1]":
+                      "El envío estándar es gratis en pedidos de $[A] o más a los [B] estados contiguos. [1]"})
+    assert translate(LOWER_48, "en", "es", model, max_new_tokens=50) == (
+        "El envío estándar es gratis en pedidos de $99 o más a los 48 estados contiguos. [1]")
+
+
+def test_then_with_the_words_around_a_number_kept_as_written():
+    from chatbot.translation import translate
+
+    model = Scripted({"Standard shipping is free on orders of $[A] or more delivered in the lower [B] states. [1]":
+                      "El envío es gratis en pedidos de $[A] o más a los estados del sur. [1]",  # [B] dropped
+                      "Standard shipping is free on orders of $[A] or more delivered in the [B]. [1]":
+                      "El envío es gratis en pedidos de $[A] o más entregados en los [B]. [1]"})
+    assert translate(LOWER_48, "en", "es", model, max_new_tokens=50) == (
+        "El envío es gratis en pedidos de $99 o más entregados en los lower 48 states. [1]")
+    assert translate("Returns take a few days.", "en", "es", Scripted({}), max_new_tokens=50) is None  # no number to hold
+
+
+def test_a_placeholder_dropped_or_written_twice_puts_nothing_back():
+    from chatbot.translation import put_back
+
+    assert put_back("a los [A] estados", {"[A]": "48"}) == "a los 48 estados"
+    assert put_back("a los estados", {"[A]": "48"}) is None
+    assert put_back("[A] a los [A] estados", {"[A]": "48"}) is None
+
+
+def test_a_text_returned_as_written_is_no_translation():
+    from chatbot.translation import accepted
+
+    row = "Zone: Europe; Countries: Ireland, France; International Standard: $24.95, 7-14 business days. [1]"
+    assert not accepted(row, row)
+    assert accepted(row, "Zona: Europa; Países: Irlanda, Francia; Estándar internacional: $24.95, 7-14 días hábiles. [1]")
+    assert accepted("Aspen 3P Tent: $399.00 [1]", "Aspen 3P Tent: $399.00 [1]")  # names and numbers only
