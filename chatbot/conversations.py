@@ -75,9 +75,11 @@ def _history(session: Session, conversation_id: str, turns: int) -> list[dict[st
         .order_by(Message.id.desc())
         .limit(turns)
     ).all()
-    # An agent's reply is, to the shopper and the model, the shop's answer.
+    # An agent's reply is, to the shopper and the model, the shop's answer. A shopper's message
+    # carries the question it was understood as, where it was (chatbot/question.py).
     return [
         {"role": "user" if m.role == "user" else "assistant", "content": m.text}
+        | ({"question": m.question} if m.role == "user" and m.question else {})
         for m in reversed(rows)
     ]
 
@@ -98,8 +100,10 @@ def record_answer(
     prompt_tokens: int | None = None,
     tokens_generated: int | None = None,
     guardrail: dict[str, Any] | None = None,
+    question: str | None = None,
 ) -> int:
-    """Store the assistant's side of a turn, whatever happened to it; return its id."""
+    """Store the assistant's side of a turn, whatever happened to it, and the question the
+    shopper's message was understood as, if it got that far; return the answer's id."""
     with transaction(sessions) as session:
         message = Message(
             conversation_id=conversation_id,
@@ -120,6 +124,8 @@ def record_answer(
         session.add(message)
         session.execute(update(Message).where(Message.id == reply_to_id, Message.state == "pending")
                         .values(state="ok"))
+        if question is not None:
+            session.execute(update(Message).where(Message.id == reply_to_id).values(question=question))
         session.flush()
         return message.id
 

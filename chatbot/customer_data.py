@@ -70,6 +70,7 @@ def export_customer(sessions: sessionmaker[Session], customer_id: int, actor: st
                 "id": c.id, "channel": c.channel, "state": c.state, "created_at": c.created_at.isoformat(),
                 "messages": [{"id": m.id, "role": m.role, "text": m.text, "state": m.state,
                               "created_at": m.created_at.isoformat(),
+                              **({"understood_as": m.question} if m.question else {}),
                               **({"risk": {"score": scores[m.id].score, "level": scores[m.id].level,
                                            "reasons": scores[m.id].message_reasons}} if m.id in scores else {})}
                              for m in messages if m.conversation_id == c.id],

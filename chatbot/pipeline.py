@@ -61,7 +61,7 @@ def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None
         return
 
     # Steps 2-5 either finish or leave an error/cancelled record: never a message without one.
-    answer, prompt, risk, state, error = Answer(), None, None, "ok", None
+    answer, prompt, risk, state, error, question = Answer(), None, None, "ok", None, None
     language = settings.shop_languages[0]  # until the message's own is known
     generator = desk.generator  # the one that answers (step 4 may pick the base model)
     try:
@@ -107,10 +107,10 @@ def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None
         state = "cancelled" if cancel.is_set() else "ok"
     except GeneratorExit:  # the caller went away mid-turn: record it, then stop
         cancel.set()
-        _store(desk, generator, start, answer, "cancelled", None, prompt, started)
+        _store(desk, generator, start, answer, "cancelled", None, prompt, started, question)
         raise
     except Busy:  # too many shoppers waiting: say so now rather than queue without end
-        _store(desk, generator, start, answer, "error", "busy: the model queue is full", prompt, started)
+        _store(desk, generator, start, answer, "error", "busy: the model queue is full", prompt, started, question)
         raise
     except Exception as exc:
         state, error = "error", f"{type(exc).__name__}: {exc}"
@@ -122,7 +122,7 @@ def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None
         answer.text = f"{answer.text.strip()}\n\n{describe(offer, language)}".strip()
 
     # 7. Store the answer with its sources, timings and model, whatever happened.
-    message_id = _store(desk, generator, start, answer, state, error, prompt, started)
+    message_id = _store(desk, generator, start, answer, state, error, prompt, started, question)
     # A hand-off (the answer's rules, the offer policy's, or the shopper asking for a person)
     # opens a request that waits in the console's queue until a person claims it.
     hand_off(desk.sessions, start.conversation_id, answer.guardrail, offer, text, language)
@@ -187,7 +187,7 @@ def sources_of(evidence: list[Evidence], answer: Answer | None = None) -> list[S
             for n, e in enumerate(evidence, 1)]
 
 
-def _store(desk, generator, start, answer: Answer, state, error, prompt, started) -> int:
+def _store(desk, generator, start, answer: Answer, state, error, prompt, started, question: Question | None) -> int:
     ttft_ms = None if answer.first_token_at is None else (answer.first_token_at - started) * 1000
     return record_answer(
         desk.sessions, start.conversation_id, start.message_id, answer.text.strip(), state=state,
@@ -195,6 +195,7 @@ def _store(desk, generator, start, answer: Answer, state, error, prompt, started
         model_id=generator.model_id, adapter_version=generator.adapter_version,
         ttft_ms=ttft_ms, latency_ms=_ms(started), prompt_tokens=answer.stats.prompt_tokens,
         tokens_generated=answer.stats.tokens_generated, guardrail=answer.guardrail,
+        question=None if question is None else question.query,
     )
 
 

@@ -281,13 +281,18 @@ def rewrite_with_model(text: str, history: list[dict[str, str]], generator, lang
 
 
 def _last_question(history: list[dict[str, str]]) -> str | None:
-    """The shopper's last question as it stands: their last message, joined to the ones
-    before it while it is itself a follow-up ("How much is the Couloir shell?" "does it come
-    in XL?"), at most CHAIN messages."""
+    """The shopper's last question as it stands: the standalone question their last message
+    was understood as, stored with it (in the documents' language: "¿Y cuánto pesa?" after
+    the Aspen 3P was "How much does the Aspen 3P Backpacking Tent weigh?"); for a message
+    stored without one, the message joined to the ones before it while it is itself a
+    follow-up ("How much is the Couloir shell?" "does it come in XL?"), at most CHAIN."""
     chain: list[str] = []
     for message in reversed(history):
         if message["role"] != "user":
             continue
+        if message.get("question"):
+            chain.insert(0, message["question"])
+            break
         chain.insert(0, message["content"])
         if len(chain) == CHAIN or not is_follow_up(message["content"]):
             break

@@ -185,6 +185,14 @@ def test_transcript_shows_risk_plot_sources_and_offer(agent_client):
     assert agent_client.get(f"/agent/conversations/{'0' * 32}").status_code == 404
 
 
+def test_the_transcript_shows_what_a_shoppers_message_was_understood_as(agent_client):
+    cid = chat(agent_client, "how much is the aspen 2p tent?")["conversation_id"]
+    chat(agent_client, "and the 3-person version?", cid)
+    page = agent_client.get(f"/agent/conversations/{cid}").text
+    assert "Understood as: <em>how much is the Aspen 3P Backpacking Tent?</em>" in page
+    assert page.count("Understood as") == 1  # the first message was understood as typed
+
+
 def test_take_over_silences_the_bot_and_the_agent_reply_reaches_the_shopper(agent_client):
     cid = chat(agent_client, "I need a person, please")["conversation_id"]
     response = post_form(agent_client, f"/agent/conversations/{cid}/take-over", follow_redirects=False)

@@ -219,6 +219,19 @@ def test_a_follow_up_is_searched_with_the_question_before_it(make_desk, tiny_mod
     assert "policies/returns" not in {s.doc_id for s in alone.sources}
 
 
+def test_a_shoppers_message_is_stored_with_the_question_it_was_understood_as(make_desk, tiny_model):
+    """The next follow-up leans on it: "how much does it weigh?" after "and the 3-person
+    version?" is about the Aspen 3P, which only the understood question names."""
+    desk = make_desk(tiny_model, max_new_tokens=8)
+    first = reply(ChatRequest("how much is the aspen 2p tent?"), desk)
+    reply(ChatRequest("and the 3-person version?", conversation_id=first.conversation_id), desk)
+    third = reply(ChatRequest("how much does it weigh?", conversation_id=first.conversation_id), desk)
+    asked = [m.question for m in _stored(desk, first.conversation_id) if m.role == "user"]
+    assert asked == ["how much is the aspen 2p tent?", "how much is the Aspen 3P Backpacking Tent?",
+                     "how much does the Aspen 3P Backpacking Tent weigh?"]
+    assert third.sources[0].title == "Aspen 3P Backpacking Tent"
+
+
 def test_a_typo_finds_what_the_shopper_meant(make_desk, tiny_model):
     desk = make_desk(tiny_model, max_new_tokens=8)
     result = reply(ChatRequest("does the trailhed jaket come in XL?"), desk)

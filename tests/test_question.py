@@ -141,6 +141,25 @@ def test_a_follow_up_to_a_follow_up_leans_on_the_question_they_follow(retriever,
     assert question.query == "and how much does the Men's Couloir GTX Pro Shell weigh?"
 
 
+def test_a_follow_up_leans_on_the_question_the_message_before_was_understood_as(retriever, tmp_path):
+    """Stored with each message (chatbot/conversations.py): the chain of messages as typed
+    named the Aspen 2P, and in another language no product the English rules could read."""
+    settings = make_settings(tmp_path)
+    history = [{"role": "user", "content": "how much is the aspen 2p tent?"},
+               {"role": "user", "content": "and the 3-person version?",
+                "question": "how much is the Aspen 3P Backpacking Tent?"}]
+    question = understand("how much does it weigh?", history, retriever=retriever, generator=Unused(),
+                          settings=settings)
+    assert question.query == "how much does the Aspen 3P Backpacking Tent weigh?"
+
+    history = [{"role": "user", "content": "how much is the aspen 3p tent?"},
+               {"role": "user", "content": "¿Y cuánto pesa?",
+                "question": "How much does the Aspen 3P Backpacking Tent weigh?"}]
+    question = understand("Und wie schwer ist das?", history, retriever=retriever,
+                          generator=Rewriter("And how heavy is it?"), settings=settings)
+    assert question.query == "And how heavy is the Aspen 3P Backpacking Tent?"
+
+
 @pytest.mark.parametrize("previous, text, standalone", [
     ("How long is the warranty on jackets?", "sorry, I meant backpacks",  # not alike enough to swap: joined
      "How long is the warranty on jackets? sorry, I meant backpacks"),

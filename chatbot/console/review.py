@@ -151,7 +151,8 @@ def conversation_review(sessions: sessionmaker[Session], conversation_id: str) -
 
 def _message(m: Message, risk: RiskScore | None, notes: list[AgentAnnotation]) -> dict[str, Any]:
     return {
-        "id": m.id, "role": m.role, "agent": m.agent, "text": m.text, "state": m.state, "error": m.error,
+        "id": m.id, "role": m.role, "agent": m.agent, "text": m.text, "question": m.question, "state": m.state,
+        "error": m.error,
         "created_at": m.created_at, "sources": m.sources or [], "model_id": m.model_id,
         "adapter_version": m.adapter_version, "latency_ms": m.latency_ms, "ttft_ms": m.ttft_ms,
         "risk": None if risk is None else {

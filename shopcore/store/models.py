@@ -223,6 +223,10 @@ class Message(Base):
     guardrail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Agent turns only: the person (agent account name) who wrote it.
     agent: Mapped[str | None] = mapped_column(String(100))
+    # Shopper turns only: the standalone question it was understood as, in the documents'
+    # language with its typos corrected ("¿Y cuánto pesa?" after the Aspen 3P: "How much
+    # does the Aspen 3P Backpacking Tent weigh?"); the next follow-up leans on it.
+    question: Mapped[str | None] = mapped_column(Text)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
