@@ -221,20 +221,26 @@ def language_detector():
         Language.PORTUGUESE, Language.DUTCH).with_preloaded_language_models().build()
 
 
-def reply_language(answer: str, names: tuple[str, ...] = ()) -> str | None:
+def reply_language(answer: str, names: tuple[str, ...] = (), words: frozenset[str] | None = None) -> str | None:
     """The ISO 639-1 code of the reply's language, judged on its words alone: citations,
     numbers and product names (English in every language) are taken out first, also the
-    words of a name a reply wrote in another order ("El Tarp Canopy 3x3 Ultralight cuesta")."""
+    words of a name a reply wrote in another order ("El Tarp Canopy 3x3 Ultralight cuesta"):
+    words, `name_words(names)` unless given."""
     text = re.sub(r"\[\d+\]", " ", answer)
     for name in names:
         text = re.sub(re.escape(name), " ", text, flags=re.IGNORECASE)
-    words = {w.lower() for name in names for w in re.findall(r"[^\W\d_]+(?:'s?)?", name)}
+    words = name_words(names) if words is None else words
     text = re.sub(r"[^\W\d_]+(?:'s?)?", lambda m: " " if m.group(0).lower() in words else m.group(0), text)
     text = re.sub(r"[$€£]?\d[\d.,:/%-]*", " ", text)
     if len(re.findall(r"[^\W\d_]{2,}", text)) < 2:  # too little left to tell
         return None
     language = language_detector().detect_language_of(text)
     return None if language is None else language.iso_code_639_1.name.lower()
+
+
+def name_words(names: tuple[str, ...]) -> frozenset[str]:
+    """The words of the names, lower-case ("men's", "trailhead", "jacket")."""
+    return frozenset(w.lower() for name in names for w in re.findall(r"[^\W\d_]+(?:'s?)?", name))
 
 
 @dataclass(frozen=True)
@@ -245,6 +251,7 @@ class Judge:
     phrases: frozenset
     orders: dict
     names: tuple[str, ...] = ()
+    words: frozenset[str] = frozenset()  # of the names, found once (`name_words`)
 
     @classmethod
     def for_shop(cls, shop: str, tone: str, store_dir: Path) -> "Judge":
@@ -255,7 +262,8 @@ class Judge:
         # (also a name as replies write it: "La Ridgeline Trek 48 Pack a un poids de 1.66 kg").
         products = {p["name"] for p in load("products.json")}
         names = sorted(products | {OWNER.sub("", n) for n in products}, key=len, reverse=True)
-        return cls(rule_phrases(system_rules(shop, tone)), {o["number"]: o for o in load("orders.json")}, tuple(names))
+        return cls(rule_phrases(system_rules(shop, tone)), {o["number"]: o for o in load("orders.json")}, tuple(names),
+                   name_words(tuple(names)))
 
     def __call__(self, row: dict) -> dict:
         """The row with its verdicts: correct (None when nothing is expected), reply_language
@@ -269,7 +277,7 @@ class Judge:
             correct = order_withheld(answer, row["guardrail"], self.orders.get(row["order"]))
         else:
             correct = None
-        language = reply_language(answer, self.names) if row["language"] != "en" else None
+        language = reply_language(answer, self.names, self.words) if row["language"] != "en" else None
         return {**row, "correct": correct, "reply_language": language,
                 "language_match": None if row["language"] == "en" else language == row["language"],
                 "recitals": recitals(answer, self.phrases)}
