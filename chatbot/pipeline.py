@@ -79,7 +79,7 @@ def turn(request: ChatRequest, desk: Desk, cancel: threading.Event | None = None
 
         # 4. The prompt, within the token budget. The answer is written in the documents'
         #    language (the shop's adapter's), and translated in step 5 if the shopper's is another.
-        prompt = build_prompt(question.asked, evidence, shoppers_turns(start.history), tokenizer=generator.tokenizer,
+        prompt = build_prompt(question.asked, evidence, shoppers_turns(start.history, question), tokenizer=generator.tokenizer,
                               shop=settings.shop_name, tone=settings.shop_tone,
                               budget=settings.prompt_token_budget)
         yield SourcesEvent(sources_of(prompt.evidence))
@@ -157,11 +157,16 @@ def gather_evidence(question: Question, customer_id: int | None, retriever, sess
     return focus(question.query, evidence, retriever, settings.focus_sentences)
 
 
-def shoppers_turns(history: list[dict[str, str]]) -> list[dict[str, str]]:
-    """The history the model reads: the shopper's earlier messages, not the desk's replies. A
-    0.5B model copied its previous reply (a quoted fallback, another product's care line)
-    into the next answer; the shopper's own words are what a follow-up leans on."""
-    return [m for m in history if m["role"] == "user"]
+def shoppers_turns(history: list[dict[str, str]], question: Question) -> list[dict[str, str]]:
+    """The history the model reads: for a question that leans on the ones before
+    (`Question.follows`), the shopper's earlier messages, not the desk's replies (a 0.5B model
+    copied its previous reply, a quoted fallback or another product's care line, into the next
+    answer; the shopper's own words are what a follow-up leans on). For one that stands alone,
+    none: after four unrelated turns, "and the 3-person version?", asked as "how much is the
+    Aspen 3P Backpacking Tent?", was answered with the tent's SKU; alone, with its price."""
+    if not question.follows:
+        return []
+    return [{"role": "user", "content": m["content"]} for m in history if m["role"] == "user"]
 
 
 def claim_checker(question: Question, evidence: list[Evidence], retriever, settings) -> ClaimChecker:

@@ -14,8 +14,10 @@ turns it into the queries retrieval searches, and says which language to answer 
 3. Typos: words the shop's documents do not have are corrected to ones they have
    (knowledge/spelling.py), in every query.
 
-The prompt keeps the shopper's recent messages (chatbot/pipeline.py `shoppers_turns`), so the
-model reads the follow-up in its context; only retrieval needs the standalone form.
+For a follow-up the prompt keeps the shopper's recent messages (chatbot/pipeline.py
+`shoppers_turns`), so the model reads it in its context; only retrieval needs the standalone
+form. A question that stands alone, or a follow-up made one about a single product ("how
+much does the Aspen 3P Backpacking Tent cost?"), is answered alone.
 """
 
 from __future__ import annotations
@@ -92,6 +94,10 @@ class Question:
     asked: str
     rewrite: str | None = None  # "rules" or "model" when the message was not searched alone
     corrections: tuple[tuple[str, str], ...] = ()  # (as typed, corrected)
+    # Whether `asked` leans on the questions before it: a follow-up not made a question about
+    # one product. Only then does the prompt keep the shopper's earlier messages
+    # (chatbot/pipeline.py `shoppers_turns`).
+    follows: bool = False
 
     @property
     def query(self) -> str:
@@ -120,7 +126,8 @@ def understand(text: str, history: list[dict[str, str]], *, retriever, generator
         # again with the conversation.
         translated = rewrite_with_model(text, [], generator, documents)
         standalone = translated
-        if translated and previous is not None and is_follow_up(translated):
+        leans = bool(translated) and previous is not None and is_follow_up(translated)
+        if leans:
             # A product the conversation named goes in its pronoun's place, as in the documents'
             # language ("And how much does it weigh?"): the model, shown the conversation, asked
             # the previous question again.
@@ -152,7 +159,7 @@ def understand(text: str, history: list[dict[str, str]], *, retriever, generator
     queries = tuple(dict.fromkeys(c.text for c in corrected))
     # A question about one product is the first query, already corrected.
     asked = corrected[0].text if about else own if foreign else corrected[-1].text
-    return Question(text, queries, language, own, asked, rewrite, changes)
+    return Question(text, queries, language, own, asked, rewrite, changes, leans and not about)
 
 
 def is_follow_up(text: str) -> bool:

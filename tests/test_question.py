@@ -286,3 +286,21 @@ def test_a_product_is_named_by_its_name_or_by_the_words_shoppers_shorten_it_to(r
     if product is not None:  # where: the words that named it
         assert named.title == product
         assert retriever.product_named(text[named.start:named.end]) == product
+
+
+def test_only_a_question_that_leans_on_the_ones_before_is_shown_them(retriever, tmp_path):
+    """The prompt keeps the shopper's earlier messages for a follow-up still asked as typed,
+    not for a question that stands alone or was made one about a single product."""
+    from chatbot.pipeline import shoppers_turns
+
+    settings = make_settings(tmp_path)
+    history = [{"role": "user", "content": "can I return a washed rain jacket?",
+                "question": "can I return a washed rain jacket?"},
+               {"role": "assistant", "content": "Washed items cannot be returned as ordinary returns. [1]"}]
+    asked = lambda text: understand(text, history, retriever=retriever, generator=Unused(), settings=settings)  # noqa: E731
+    assert shoppers_turns(history, asked("and for shoes?")) == [
+        {"role": "user", "content": "can I return a washed rain jacket?"}]
+    assert shoppers_turns(history, asked("how much is the aspen 3p tent?")) == []
+    history[0] = {"role": "user", "content": "how much is the aspen 3p tent?"}
+    about = asked("how much does it weigh?")
+    assert about.asked == "how much does the Aspen 3P Backpacking Tent weigh?" and shoppers_turns(history, about) == []
