@@ -77,11 +77,13 @@ def build_desk(settings: Settings) -> Desk:
     from chatbot.language import warm_up
     from chatbot.llm.loading import pick_device
     from chatbot.offers.policy import load_policy
-    from shopcore.store.db import make_engine, session_factory
+    from shopcore.store.db import check_schema, make_engine, session_factory
     from knowledge.embed import Embedder
     from knowledge.index import Index
 
     policy = load_policy(settings.offer_policy)  # a broken policy file fails before anything loads
+    engine = make_engine(settings.database_url, settings.database_timeout_s)
+    check_schema(engine, settings.database_url)  # so does a database left behind by an upgrade
     device = pick_device(settings.device).type
     generation = live_generation(settings.index_dir)
     index = Index.load(settings.index_dir, device=device)
@@ -93,6 +95,6 @@ def build_desk(settings: Settings) -> Desk:
     # The risk judge reads the base model: the one beside an adapter, or the served one without.
     plain = base_generator or (generator if generator.adapter_version is None else None)
     risk = RiskScorer.build(settings, embedder, loaded=getattr(plain, "loaded", None))
-    sessions = session_factory(make_engine(settings.database_url, settings.database_timeout_s))
+    sessions = session_factory(engine)
     return Desk(settings, sessions, generator, retriever, risk, policy, base_generator, generation,
                 build_translator(settings))

@@ -33,6 +33,20 @@ def _customer(session, id=1):
     session.add(Customer(id=id, name="Ada", email=f"ada{id}@example.com", country="US"))
 
 
+def test_a_database_behind_the_newest_migration_is_named_before_the_desk_starts(database_url):
+    from alembic import command
+
+    from shopcore.store.db import SchemaBehind, alembic_config, check_schema
+
+    engine = make_engine(database_url)
+    check_schema(engine, database_url)  # migrated: nothing to say
+    command.downgrade(alembic_config(database_url), "-1")
+    with pytest.raises(SchemaBehind, match="python -m chatbot migrate") as behind:
+        check_schema(engine, database_url)
+    assert database_url not in str(behind.value)
+    engine.dispose()
+
+
 def test_order_status_is_constrained(sessions):
     with pytest.raises(IntegrityError):
         with sessions.begin() as session:

@@ -135,6 +135,24 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+class SchemaBehind(Exception):
+    """The database is not at the newest migration: the desk would fail on every turn."""
+
+
+def check_schema(engine: Engine, url: str) -> None:
+    """Raise SchemaBehind unless the database at url (through engine) is at the newest
+    migration, saying how to bring it there (the URL, which may hold a password, is not said)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current != head:
+        raise SchemaBehind(f"the database's schema is at revision {current or 'none (empty)'}; this version "
+                           f"needs {head}: run `python -m chatbot migrate` (or `make setup`) first")
+
+
 def migrate(url: str) -> None:
     """Upgrade the database at url to the newest migration (creates it if needed)."""
     make_engine(url).dispose()  # creates the SQLite file's folder
