@@ -53,7 +53,8 @@ NUMBER_WORDS = {w: n for n, w in enumerate("one two three four five six seven ei
 _NUMBER = re.compile(rf"\d+|\b(?:{'|'.join(NUMBER_WORDS)})(?=-[^\W\d_])", re.IGNORECASE)
 _LEADING_NUMBER = re.compile(r"^\d+")
 READS_AS_SHARE = 0.75  # a message this share of whose words are common in a language is in it
-CHAIN = 3  # user messages at most that make up the question a follow-up leans on
+CHAIN = 3  # user messages (or questions) at most that make up the question a follow-up leans on
+_QUESTION_END = re.compile(r"(?<=[?!.])\s+")
 SWAP_SIMILARITY = 0.45  # a previous word at least this like the follow-up's subject is replaced by it
 OWN_TERMS = 2  # a message with at most this many search terms of its own leans on the last one
 REWRITE_TOKENS = 48
@@ -292,13 +293,15 @@ def _last_question(history: list[dict[str, str]]) -> str | None:
     was understood as, stored with it (in the documents' language: "¿Y cuánto pesa?" after
     the Aspen 3P was "How much does the Aspen 3P Backpacking Tent weigh?"); for a message
     stored without one, the message joined to the ones before it while it is itself a
-    follow-up ("How much is the Couloir shell?" "does it come in XL?"), at most CHAIN."""
+    follow-up ("How much is the Couloir shell?" "does it come in XL?"). At most CHAIN
+    questions either way: a follow-up the rules joined to the one before ("how long do I have
+    to return boots? and for jackets?") is joined again by the next."""
     chain: list[str] = []
     for message in reversed(history):
         if message["role"] != "user":
             continue
-        if message.get("question"):
-            chain.insert(0, message["question"])
+        if message.get("question"):  # a joined question is joined again: its last CHAIN at most
+            chain.insert(0, " ".join(_QUESTION_END.split(message["question"])[-CHAIN:]))
             break
         chain.insert(0, message["content"])
         if len(chain) == CHAIN or not is_follow_up(message["content"]):

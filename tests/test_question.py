@@ -159,6 +159,12 @@ def test_a_follow_up_leans_on_the_question_the_message_before_was_understood_as(
                           generator=Rewriter("And how heavy is it?"), settings=settings)
     assert question.query == "And how heavy is the Aspen 3P Backpacking Tent?"
 
+    # Joined questions joined again keep the last CHAIN (3): they do not grow turn after turn.
+    history = [{"role": "user", "content": "and for backpacks?",
+                "question": "how long do I have to return boots? and for jackets? and for tents? and for backpacks?"}]
+    question = understand("and for gloves?", history, retriever=retriever, generator=Unused(), settings=settings)
+    assert question.query.startswith("and for jackets? and for tents?")
+
 
 @pytest.mark.parametrize("previous, text, standalone", [
     ("How long is the warranty on jackets?", "sorry, I meant backpacks",  # not alike enough to swap: joined
