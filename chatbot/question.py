@@ -56,7 +56,6 @@ READS_AS_SHARE = 0.75  # a message this share of whose words are common in a lan
 CHAIN = 3  # user messages (or questions) at most that make up the question a follow-up leans on
 _QUESTION_END = re.compile(r"(?<=[?!.])\s+")
 SWAP_SIMILARITY = 0.45  # a previous word at least this like the follow-up's subject is replaced by it
-SWAP_WORDS = 4  # a translated follow-up of at most this many words may be swapped in by the rules
 OWN_TERMS = 2  # a message with at most this many search terms of its own leans on the last one
 REWRITE_TOKENS = 48
 
@@ -135,8 +134,7 @@ def understand(text: str, history: list[dict[str, str]], *, retriever, generator
             # the previous question again.
             about = about_product(translated, previous, retriever) or _variant(translated, previous, retriever,
                                                                                   generator, documents)
-            standalone = (about or _swapped(translated, previous, retriever)
-                          or rewrite_with_model(text, history, generator, documents) or translated)
+            standalone = about or rewrite_with_model(text, history, generator, documents) or translated
         if translated:  # the message as typed is searched too: the model's rewrite may miss
             queries, rewrite = list(dict.fromkeys([standalone, translated, text])), "model"
     elif leans and settings.query_rewrite == "model":
@@ -230,19 +228,6 @@ def about_product(text: str, previous: str, retriever) -> str | None:
     if product is None or not _ITEM.search(text) or retriever.product_named(text) is not None:
         return None
     return _ITEM.sub(f"the {product}", text, count=1)
-
-
-def _swapped(translated: str, previous: str, retriever) -> str | None:
-    """A short translated follow-up's new subject in the previous question's place, by the
-    rules, as in the documents' language ("And express shipping?" after "How much does shipping
-    to Spain cost?": "How much does express shipping to Spain cost?"; the model's rewrite
-    dropped "express"); None when the rules would only join the two, or the follow-up has more
-    than SWAP_WORDS words (a long subject swaps badly: "And from what amount is international
-    shipping free?")."""
-    if len(translated.split()) > SWAP_WORDS:
-        return None
-    ruled = rewrite_with_rules(translated, previous, retriever)
-    return None if ruled == f"{previous} {translated}" else ruled
 
 
 def _variant(translated: str, previous: str, retriever, generator, documents: str) -> str | None:
