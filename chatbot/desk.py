@@ -83,7 +83,7 @@ def build_desk(settings: Settings) -> Desk:
 
     policy = load_policy(settings.offer_policy)  # a broken policy file fails before anything loads
     engine = make_engine(settings.database_url, settings.database_timeout_s)
-    check_schema(engine, settings.database_url)  # so does a database left behind by an upgrade
+    check_schema(engine)  # so does a database left behind by an upgrade
     device = pick_device(settings.device).type
     generation = live_generation(settings.index_dir)
     index = Index.load(settings.index_dir, device=device)

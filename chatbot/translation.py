@@ -93,13 +93,12 @@ def _held(text: str, source: str, target: str, generator, max_new_tokens: int) -
     """text translated with its numbers held out (HELD: the numbers alone, then with their
     neighbouring words), each replaced by a placeholder the model copies and put back after;
     None when neither keeps them."""
-    rules = {"role": "system", "content": RULES.format(source=name(source), target=name(target))}
     for pattern in HELD:
         held, spans = hold(text, pattern)
         if not spans:
             return None
-        translation = "".join(generator.stream([rules, {"role": "user", "content": held}],
-                                               max_new_tokens=max_new_tokens)).strip()
+        plain = attempts(held, source, target)[-1]  # the rules alone: the example's numbers are not placeholders
+        translation = "".join(generator.stream(plain, max_new_tokens=max_new_tokens)).strip()
         restored = put_back(translation, spans)
         if restored is not None and accepted(text, restored):
             return with_citations(text, restored)

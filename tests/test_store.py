@@ -39,10 +39,10 @@ def test_a_database_behind_the_newest_migration_is_named_before_the_desk_starts(
     from shopcore.store.db import SchemaBehind, alembic_config, check_schema
 
     engine = make_engine(database_url)
-    check_schema(engine, database_url)  # migrated: nothing to say
+    check_schema(engine)  # migrated: nothing to say
     command.downgrade(alembic_config(database_url), "-1")
     with pytest.raises(SchemaBehind, match="python -m chatbot migrate") as behind:
-        check_schema(engine, database_url)
+        check_schema(engine)
     assert database_url not in str(behind.value)
     engine.dispose()
 

@@ -139,13 +139,13 @@ class SchemaBehind(Exception):
     """The database is not at the newest migration: the desk would fail on every turn."""
 
 
-def check_schema(engine: Engine, url: str) -> None:
-    """Raise SchemaBehind unless the database at url (through engine) is at the newest
-    migration, saying how to bring it there (the URL, which may hold a password, is not said)."""
+def check_schema(engine: Engine) -> None:
+    """Raise SchemaBehind unless engine's database is at the newest migration, saying how to
+    bring it there (its URL, which may hold a password, is not said)."""
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
     if current != head:
